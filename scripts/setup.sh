@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need on a fresh Debian/Ubuntu machine:
+#   - Debian packages (iproute2, iptables, nftables, the reference CNI plugins),
+#     only when missing and only when running as root;
+#   - npm packages (npm ci), which bring Node 24 itself (the `node` devDependency);
+#   - the native setns addon and the CNI plugin executable.
+# Safe to run again: every step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+command -v ip >/dev/null || need_pkgs+=(iproute2)
+command -v iptables >/dev/null || need_pkgs+=(iptables)
+command -v nft >/dev/null || need_pkgs+=(nftables)
+[[ -x /usr/lib/cni/ptp ]] || need_pkgs+=(containernetworking-plugins)
+command -v cc >/dev/null || need_pkgs+=(gcc libc6-dev)
+if ((${#need_pkgs[@]})); then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    echo "setup: installing Debian packages: ${need_pkgs[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  else
+    echo "setup: missing ${need_pkgs[*]} (not root or no apt-get): tests that need them will be skipped" >&2
+  fi
+fi
+
+# npm ci only when the lock file changed since the last install.
+stamp=node_modules/.setup-lock-stamp
+if [[ ! -f $stamp ]] || ! cmp -s package-lock.json "$stamp"; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json "$stamp"
+fi
+
+bash native/setns/build.sh
+if [[ -f cni/build.sh ]]; then bash cni/build.sh; fi
