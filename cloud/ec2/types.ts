@@ -156,7 +156,13 @@ export class Ec2Error extends Error {
   readonly code: string;
   readonly action: string;
   readonly httpStatus: number | undefined;
-  constructor(init: { kind: Ec2ErrorKind; code: string; action: string; message: string; httpStatus?: number }) {
+  constructor(init: {
+    kind: Ec2ErrorKind;
+    code: string;
+    action: string;
+    message: string;
+    httpStatus?: number;
+  }) {
     super(`${init.action}: ${init.code}: ${init.message}`);
     this.name = "Ec2Error";
     this.kind = init.kind;
