@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds build/vpc-cni: the CNI plugin as ONE self-contained executable
+# (bun build --compile; ~4 ms start against ~20 ms for node). Skipped when no
+# source it bundles is newer than the binary. Called by scripts/setup.sh.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+out=build/vpc-cni
+srcs=(cni/*.ts ipamd/api/protocol.ts cni/build.sh)
+if [[ -x $out ]]; then
+  stale=0
+  for f in "${srcs[@]}"; do [[ $f -nt $out ]] && stale=1 && break; done
+  ((stale)) || exit 0
+fi
+bun=node_modules/.bin/bun
+[[ -x $bun ]] || { echo "cni/build.sh: $bun missing (npm ci)" >&2; exit 1; }
+mkdir -p build
+# Build to a temp name and rename, so a runtime exec'ing the plugin never sees half a file.
+"$bun" build --compile --minify --sourcemap=none cni/main.ts --outfile "$out.tmp" >&2
+mv -f "$out.tmp" "$out"
+echo "cni/build.sh: built $out ($(du -h "$out" | cut -f1))" >&2

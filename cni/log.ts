@@ -1,0 +1,26 @@
+// Logging never touches stdout (that is the CNI result channel). Routine lines
+// go only to the optional log file; warnings also go to stderr, which runtimes
+// collect (containerd/CRI-O put it in their own log).
+import { appendFileSync } from "node:fs";
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+export function createLogger(prefix: string, logFile?: string, stderr = process.stderr): Logger {
+  const write = (level: string, msg: string, toStderr: boolean) => {
+    const line = `${new Date().toISOString()} ${level} vpc-cni ${prefix}: ${msg}\n`;
+    if (toStderr) stderr.write(line);
+    if (logFile) {
+      try {
+        appendFileSync(logFile, line);
+      } catch {
+        // A broken log file must not fail the CNI operation itself.
+      }
+    }
+  };
+  return { info: (m) => write("info", m, false), warn: (m) => write("warn", m, true) };
+}
+
+export const silentLogger: Logger = { info: () => {}, warn: () => {} };
