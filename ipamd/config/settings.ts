@@ -1,0 +1,315 @@
+// ipamd's settings, read once from the environment at start.
+//
+// The AWS VPC CNI's variable names and semantics are kept, so an existing
+// aws-node DaemonSet env works unchanged; our own additions are VPC_CNI_*.
+// Every problem is collected (not just the first) so one restart fixes all.
+// An empty value means "unset", as in aws-node (Helm renders unset values as "").
+
+import type { PoolSettings } from "../planner/types.ts";
+import {
+  isDnsSubdomain,
+  type ListenAddress,
+  type Parsed,
+  parseAbsPath,
+  parseBool,
+  parseCidrList,
+  parseLabelKey,
+  parseListenAddress,
+  parseOneOf,
+  parseVethPrefix,
+  parseWholeNumber,
+} from "./values.ts";
+
+export type { ListenAddress } from "./values.ts";
+
+export const RANDOMIZE_SNAT_MODES = ["none", "hashrandom", "prng"] as const;
+/** none: plain SNAT; hashrandom: --random; prng: --random-fully (AWS default). */
+export type RandomizeSnat = (typeof RANDOMIZE_SNAT_MODES)[number];
+
+export interface Settings {
+  // ---- AWS VPC CNI names ----
+  warmEniTarget: number;
+  /** undefined when unset or 0 (AWS: 0 means "not set"). */
+  warmIpTarget: number | undefined;
+  /** undefined when unset or 0 (AWS: 0 means "not set"). */
+  minimumIpTarget: number | undefined;
+  prefixDelegation: boolean;
+  warmPrefixTarget: number;
+  maxEni: number | undefined;
+  externalSnat: boolean;
+  excludeSnatCidrs: readonly string[];
+  mtu: number;
+  vethPrefix: string;
+  disableNetworkResourceProvisioning: boolean;
+  customNetworking: boolean;
+  eniConfigLabelDef: string;
+  randomizeSnat: RandomizeSnat;
+  clusterName: string | undefined;
+  // ---- ours ----
+  ipCooldownMs: number;
+  socketPath: string;
+  metricsAddress: ListenAddress;
+  introspectionAddress: ListenAddress;
+  stateDir: string;
+  /** `${stateDir}/ipam-checkpoint.json` */
+  checkpointPath: string;
+  reconcileIntervalMs: number;
+  minEniAgeMs: number;
+  scaleDownIntervalMs: number;
+  subnetBackoffMs: number;
+  leakedEniDelayMs: number;
+  nodeName: string | undefined;
+}
+
+export interface SettingDoc {
+  name: string;
+  /** As a user would write it; "" = unset by default. */
+  default: string;
+  meaning: string;
+}
+
+/** Machine-readable list for the README table (a test checks the two agree with the parser). */
+export const SETTINGS_DOC: readonly SettingDoc[] = Object.freeze([
+  {
+    name: "WARM_ENI_TARGET",
+    default: "1",
+    meaning:
+      "Whole ENIs' worth of free addresses to keep beyond those assigned. Ignored when WARM_IP_TARGET or MINIMUM_IP_TARGET is set, and with prefix delegation.",
+  },
+  {
+    name: "WARM_IP_TARGET",
+    default: "",
+    meaning:
+      "Free addresses to keep. 0 or empty = unset. With prefix delegation, rounded up to whole /28 prefixes.",
+  },
+  {
+    name: "MINIMUM_IP_TARGET",
+    default: "",
+    meaning: "Addresses the node holds at least (assigned + free). 0 or empty = unset.",
+  },
+  {
+    name: "ENABLE_PREFIX_DELEGATION",
+    default: "false",
+    meaning:
+      "Assign /28 prefixes (16 pod addresses per ENI slot) instead of single secondary IPs. Nitro instances only.",
+  },
+  {
+    name: "WARM_PREFIX_TARGET",
+    default: "1 with prefix delegation, else 0",
+    meaning:
+      "Whole free /28 prefixes to keep (prefix delegation only; overridden by WARM_IP_TARGET / MINIMUM_IP_TARGET).",
+  },
+  {
+    name: "MAX_ENI",
+    default: "",
+    meaning: "Cap on ENIs per node, below the instance type's limit. Empty = the instance limit.",
+  },
+  {
+    name: "AWS_VPC_K8S_CNI_EXTERNALSNAT",
+    default: "false",
+    meaning: "true: no SNAT on the node for traffic leaving the VPC (a NAT gateway does it).",
+  },
+  {
+    name: "AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS",
+    default: "",
+    meaning: "Comma-separated IPv4 CIDRs outside the VPC that pod traffic reaches without SNAT.",
+  },
+  { name: "AWS_VPC_ENI_MTU", default: "9001", meaning: "MTU of ENIs and pod interfaces, 576 to 9001." },
+  {
+    name: "AWS_VPC_K8S_CNI_VETHPREFIX",
+    default: "eni",
+    meaning: "Prefix of host-side veth names: 1-4 characters, not eth, lo or vlan.",
+  },
+  {
+    name: "DISABLE_NETWORK_RESOURCE_PROVISIONING",
+    default: "false",
+    meaning: "true: never create, attach or assign in EC2; use only what the node already has.",
+  },
+  {
+    name: "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG",
+    default: "false",
+    meaning: "true: pods get addresses from ENIs in the ENIConfig's subnet, never from the primary ENI.",
+  },
+  {
+    name: "ENI_CONFIG_LABEL_DEF",
+    default: "topology.kubernetes.io/zone",
+    meaning: "Node label whose value names the ENIConfig (custom networking).",
+  },
+  {
+    name: "AWS_VPC_K8S_CNI_RANDOMIZESNAT",
+    default: "prng",
+    meaning: "SNAT port selection: none, hashrandom (--random) or prng (--random-fully).",
+  },
+  {
+    name: "CLUSTER_NAME",
+    default: "",
+    meaning: "Cluster name, tagged on ENIs ipamd creates (cluster.k8s.amazonaws.com/name).",
+  },
+  { name: "NODE_NAME", default: "", meaning: "This node's Kubernetes name (Downward API spec.nodeName)." },
+  {
+    name: "VPC_CNI_IP_COOLDOWN_SECONDS",
+    default: "30",
+    meaning:
+      "A released address is not handed out again for this long (counts as unavailable, so the pool grows meanwhile).",
+  },
+  {
+    name: "VPC_CNI_SOCKET_PATH",
+    default: "/run/vpc-cni/ipamd.sock",
+    meaning: "Unix socket the CNI plugin talks to.",
+  },
+  {
+    name: "VPC_CNI_METRICS_ADDRESS",
+    default: "0.0.0.0:61678",
+    meaning: "Prometheus metrics listen address (host:port).",
+  },
+  {
+    name: "VPC_CNI_INTROSPECTION_ADDRESS",
+    default: "127.0.0.1:61679",
+    meaning: "Introspection listen address; must be loopback.",
+  },
+  {
+    name: "VPC_CNI_STATE_DIR",
+    default: "/var/lib/vpc-cni",
+    meaning: "Directory of the assignment checkpoint (ipam-checkpoint.json).",
+  },
+  {
+    name: "VPC_CNI_RECONCILE_INTERVAL_SECONDS",
+    default: "60",
+    meaning: "How often ipamd compares its ENIs and addresses with IMDS and EC2.",
+  },
+  {
+    name: "VPC_CNI_MIN_ENI_AGE_SECONDS",
+    default: "60",
+    meaning: "An ENI younger than this is never freed (damps scale-down after scale-up).",
+  },
+  {
+    name: "VPC_CNI_SCALE_DOWN_INTERVAL_SECONDS",
+    default: "30",
+    meaning: "At most one scale-down action (release or delete) per this interval.",
+  },
+  {
+    name: "VPC_CNI_SUBNET_BACKOFF_SECONDS",
+    default: "60",
+    meaning: "After EC2 says a subnet is full, don't ask it for more addresses for this long.",
+  },
+  {
+    name: "VPC_CNI_LEAKED_ENI_DELAY_SECONDS",
+    default: "600",
+    meaning: "An unattached ENI tagged for this node is deleted once older than this.",
+  },
+] as SettingDoc[]);
+
+export interface SettingsProblem {
+  name: string;
+  value: string;
+  accepts: string;
+}
+
+/** All problems found in the environment; the message lists every one. */
+export class SettingsError extends Error {
+  readonly problems: readonly SettingsProblem[];
+  constructor(problems: SettingsProblem[]) {
+    super(
+      `invalid ipamd settings (${problems.length}):\n` +
+        problems.map((p) => `  ${p.name}=${JSON.stringify(p.value)}: expected ${p.accepts}`).join("\n"),
+    );
+    this.name = "SettingsError";
+    this.problems = Object.freeze(problems.slice());
+  }
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const DAY_S = 86_400;
+
+export function loadSettings(
+  env: Env,
+): { ok: true; settings: Readonly<Settings> } | { ok: false; error: SettingsError } {
+  const problems: SettingsProblem[] = [];
+  const raw = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === "" ? undefined : v;
+  };
+  function read<T>(name: string, fallback: T, parse: (v: string) => Parsed<T>): T {
+    const v = raw(name);
+    if (v === undefined) return fallback;
+    const p = parse(v);
+    if (p.ok) return p.value;
+    problems.push({ name, value: v, accepts: p.accepts });
+    return fallback;
+  }
+  const int = (min: number, max: number) => (v: string) => parseWholeNumber(v, min, max);
+  const seconds = (name: string, def: number, min = 0, max = DAY_S) => read(name, def, int(min, max)) * 1000;
+  const zeroIsUnset = (n: number | undefined) => (n === 0 ? undefined : n);
+
+  const prefixDelegation = read("ENABLE_PREFIX_DELEGATION", false, parseBool);
+  const stateDir = read("VPC_CNI_STATE_DIR", "/var/lib/vpc-cni", parseAbsPath);
+  const nodeName = read<string | undefined>("NODE_NAME", undefined, (v) =>
+    isDnsSubdomain(v.trim())
+      ? { ok: true, value: v.trim() }
+      : { ok: false, accepts: "a Kubernetes node name (DNS subdomain)" },
+  );
+  const settings: Settings = {
+    warmEniTarget: read("WARM_ENI_TARGET", 1, int(0, 1000)),
+    warmIpTarget: zeroIsUnset(read<number | undefined>("WARM_IP_TARGET", undefined, int(0, 100_000))),
+    minimumIpTarget: zeroIsUnset(read<number | undefined>("MINIMUM_IP_TARGET", undefined, int(0, 100_000))),
+    prefixDelegation,
+    warmPrefixTarget: read("WARM_PREFIX_TARGET", prefixDelegation ? 1 : 0, int(0, 10_000)),
+    maxEni: read<number | undefined>("MAX_ENI", undefined, int(1, 1000)),
+    externalSnat: read("AWS_VPC_K8S_CNI_EXTERNALSNAT", false, parseBool),
+    excludeSnatCidrs: read(
+      "AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS",
+      Object.freeze([]) as readonly string[],
+      parseCidrList,
+    ),
+    mtu: read("AWS_VPC_ENI_MTU", 9001, int(576, 9001)),
+    vethPrefix: read("AWS_VPC_K8S_CNI_VETHPREFIX", "eni", parseVethPrefix),
+    disableNetworkResourceProvisioning: read("DISABLE_NETWORK_RESOURCE_PROVISIONING", false, parseBool),
+    customNetworking: read("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG", false, parseBool),
+    eniConfigLabelDef: read("ENI_CONFIG_LABEL_DEF", "topology.kubernetes.io/zone", parseLabelKey),
+    randomizeSnat: read<RandomizeSnat>("AWS_VPC_K8S_CNI_RANDOMIZESNAT", "prng", (v) =>
+      parseOneOf(v, RANDOMIZE_SNAT_MODES),
+    ),
+    clusterName: raw("CLUSTER_NAME")?.trim(),
+    ipCooldownMs: seconds("VPC_CNI_IP_COOLDOWN_SECONDS", 30, 0, 3600),
+    socketPath: read("VPC_CNI_SOCKET_PATH", "/run/vpc-cni/ipamd.sock", parseAbsPath),
+    metricsAddress: read("VPC_CNI_METRICS_ADDRESS", { host: "0.0.0.0", port: 61678 }, (v) =>
+      parseListenAddress(v, false),
+    ),
+    introspectionAddress: read("VPC_CNI_INTROSPECTION_ADDRESS", { host: "127.0.0.1", port: 61679 }, (v) =>
+      parseListenAddress(v, true),
+    ),
+    stateDir,
+    checkpointPath: `${stateDir === "/" ? "" : stateDir}/ipam-checkpoint.json`,
+    reconcileIntervalMs: seconds("VPC_CNI_RECONCILE_INTERVAL_SECONDS", 60, 5),
+    minEniAgeMs: seconds("VPC_CNI_MIN_ENI_AGE_SECONDS", 60),
+    scaleDownIntervalMs: seconds("VPC_CNI_SCALE_DOWN_INTERVAL_SECONDS", 30),
+    subnetBackoffMs: seconds("VPC_CNI_SUBNET_BACKOFF_SECONDS", 60),
+    leakedEniDelayMs: seconds("VPC_CNI_LEAKED_ENI_DELAY_SECONDS", 600, 60),
+    nodeName,
+  };
+  if (problems.length > 0) return { ok: false, error: new SettingsError(problems) };
+  return { ok: true, settings: Object.freeze(settings) };
+}
+
+/** Throwing form for main(): a SettingsError names every bad variable. */
+export function parseSettings(env: Env): Readonly<Settings> {
+  const r = loadSettings(env);
+  if (!r.ok) throw r.error;
+  return r.settings;
+}
+
+/** The planner's slice of the settings. */
+export function toPoolSettings(s: Settings): PoolSettings {
+  return {
+    warmEniTarget: s.warmEniTarget,
+    warmIpTarget: s.warmIpTarget,
+    minimumIpTarget: s.minimumIpTarget,
+    prefixDelegation: s.prefixDelegation,
+    warmPrefixTarget: s.warmPrefixTarget,
+    maxEni: s.maxEni,
+    minEniAgeMs: s.minEniAgeMs,
+    scaleDownIntervalMs: s.scaleDownIntervalMs,
+    subnetBackoffMs: s.subnetBackoffMs,
+  };
+}
