@@ -1,0 +1,290 @@
+// The emulator's VPC data plane on real Linux interfaces, no tunnel:
+//
+//   instance netns "node-a"            router netns "<prefix>-vpc"           instance netns "node-b"
+//   eth0 (ENI MAC, 10.0.1.10/24) <-veth-> r1 (10.0.1.1/32)   r2 (10.0.2.1/32) <-veth-> eth0 (10.0.2.10/24)
+//   eth1 (ENI MAC, bare)         <-veth-> r3 (10.0.1.1/32)
+//
+// Every ENI is a veth pair: the instance end carries the ENI's MAC and is named
+// eth<deviceIndex> (Amazon Linux 2 naming; AL2023 would say ens5+; ipamd must
+// find ENIs by MAC anyway, as on AWS). The router end carries the subnet
+// gateway as a /32 so the instance resolves its gateway, and proxy ARP (with
+// proxy_delay=0) so an instance can also reach same-subnet addresses on-link.
+// The "VPC fabric" is the router's main table: the ENI's primary IP is a /32
+// route on its router link with a PERMANENT neighbour entry to the ENI's MAC,
+// and every secondary IP and /28 prefix is routed "via <primary IP> onlink" on
+// the same link: one neighbour entry per ENI delivers all of its addresses to
+// its MAC (a /28 needs one route, not sixteen neighbours), and nothing ever
+// ARPs for a pod address, exactly as the real VPC never asks the instance.
+//
+// Hooks are serialised (one queue) because they diff against in-memory state;
+// each hook issues at most one `ip -batch` per namespace it touches.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { DataPlaneError } from "./errors.ts";
+import { ipBatch } from "./ip-batch.ts";
+import { registerRouter, unregisterRouter } from "./registry.ts";
+import type { DataPlane, DataPlaneEni } from "./types.ts";
+import { checkCidr, checkEni, checkName } from "./validate.ts";
+
+export interface NetnsDataPlaneOptions {
+  /** Run-unique prefix (letters/digits, <= 12 chars). The router namespace is "<prefix>-vpc". */
+  prefix: string;
+  /** MTU of the simulated ENIs; AWS ENIs use 9001 (jumbo frames inside the VPC). */
+  mtu?: number;
+}
+
+export interface EniPlumbing {
+  eniId: string;
+  instanceId: string;
+  netns: string;
+  /** Interface name inside the instance namespace. */
+  ifName: string;
+  /** Interface name inside the router namespace. */
+  routerIf: string;
+  /** Destinations the router currently sends to this ENI (primary /32 included). */
+  routes: string[];
+}
+
+export interface NetnsDataPlane extends DataPlane {
+  readonly routerNetns: string;
+  /** What the data plane built for one ENI (for tests and debugging). */
+  plumbingOf(eniId: string): EniPlumbing | undefined;
+}
+
+/** Name of an ENI's interface inside the instance namespace. */
+export function instanceIfName(deviceIndex: number): string {
+  return `eth${deviceIndex}`;
+}
+
+const NETNS_DIR = "/var/run/netns";
+
+interface EniState {
+  eni: DataPlaneEni;
+  netns: string;
+  routerIf: string;
+  /** Destinations routed "via primary onlink" (secondaries as /32, prefixes as /28). */
+  extra: Set<string>;
+}
+
+export function createNetnsDataPlane(opts: NetnsDataPlaneOptions): NetnsDataPlane {
+  if (!/^[A-Za-z0-9]{1,12}$/.test(opts.prefix)) {
+    throw new DataPlaneError("invalid", `prefix ${JSON.stringify(opts.prefix)}: 1-12 letters or digits`);
+  }
+  const mtu = opts.mtu ?? 9001;
+  const router = `${opts.prefix}-vpc`;
+  const instances = new Map<string, string>(); // instanceId -> netns
+  const enis = new Map<string, EniState>();
+  let routerReady = false;
+  let closed = false;
+  let nextLink = 1;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  function serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = queue.then(() => {
+      if (closed) throw new DataPlaneError("closed", "the VPC data plane is closed");
+      return fn();
+    });
+    queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async function ensureRouter(): Promise<void> {
+    if (routerReady) return;
+    if (existsSync(`${NETNS_DIR}/${router}`)) {
+      throw new DataPlaneError(
+        "not-ours",
+        `namespace ${router} already exists and was not created by this run`,
+      );
+    }
+    execFileSync("ip", ["netns", "add", router], { stdio: ["ignore", "ignore", "pipe"] });
+    registerRouter(router);
+    routerReady = true;
+    await ipBatch(router, ["link set lo up"]);
+    // conf "default" values are copied into every interface created later, so the router
+    // links get proxy_arp=1 without a sysctl per link. neigh/default does not exist outside
+    // the initial namespace: proxy_delay is set per link with `ntable change` in the batch.
+    execFileSync(
+      "ip",
+      [
+        ...["netns", "exec", router, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"],
+        ...["net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"],
+        "net.ipv4.conf.default.proxy_arp=1",
+        // The router hands packets back out of the link they came in on when two ENIs of one
+        // subnet talk; a real VPC never sends ICMP redirects.
+        ...["net.ipv4.conf.all.send_redirects=0", "net.ipv4.conf.default.send_redirects=0"],
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+  }
+
+  function desiredExtra(eni: DataPlaneEni): Set<string> {
+    return new Set([...eni.secondaryIps.map((ip) => `${ip}/32`), ...eni.prefixes]);
+  }
+
+  /** Router lines that bring `st.extra` to what `eni` owns now. Returns [adds, deletes]. */
+  function routeDiff(st: EniState, eni: DataPlaneEni): [string[], string[]] {
+    const want = desiredExtra(eni);
+    const adds: string[] = [];
+    const dels: string[] = [];
+    for (const d of want) {
+      if (!st.extra.has(d)) adds.push(`route replace ${d} via ${eni.primaryIp} dev ${st.routerIf} onlink`);
+    }
+    for (const d of st.extra) if (!want.has(d)) dels.push(`route del ${d} dev ${st.routerIf}`);
+    st.extra = want;
+    st.eni = eni;
+    return [adds, dels];
+  }
+
+  /** Creates the veth pair, gateway, primary route and neighbour for ENIs not plumbed yet; diffs the rest. */
+  async function plumb(netns: string, list: DataPlaneEni[]): Promise<void> {
+    await ensureRouter();
+    const routerLines: string[] = [];
+    const routerDels: string[] = [];
+    const instLines: string[] = [];
+    const fresh: EniState[] = [];
+    for (const eni of [...list].sort((a, b) => a.deviceIndex - b.deviceIndex)) {
+      const known = enis.get(eni.eniId);
+      if (known) {
+        const [adds, dels] = routeDiff(known, eni);
+        routerLines.push(...adds);
+        routerDels.push(...dels);
+        continue;
+      }
+      const st: EniState = { eni, netns, routerIf: `r${nextLink++}`, extra: new Set() };
+      const ifName = instanceIfName(eni.deviceIndex);
+      const prefixLen = checkCidr("subnetCidr", eni.subnetCidr);
+      const r = st.routerIf;
+      routerLines.push(
+        `link add ${r} mtu ${mtu} type veth peer name ${ifName} address ${eni.mac.toLowerCase()} mtu ${mtu} netns ${netns}`,
+        // Proxy-ARP answers are otherwise delayed up to 0.8 s (PLATFORM.md).
+        `ntable change name arp_cache dev ${r} proxy_delay 0`,
+        `link set ${r} up`,
+        `addr replace ${eni.subnetGateway}/32 dev ${r}`,
+        `route replace ${eni.primaryIp}/32 dev ${r}`,
+        `neigh replace ${eni.primaryIp} lladdr ${eni.mac.toLowerCase()} dev ${r} nud permanent`,
+      );
+      routerLines.push(...routeDiff(st, eni)[0]);
+      if (eni.deviceIndex === 0) {
+        // What cloud-init/DHCP does on the primary ENI; secondary ENIs stay bare for ipamd.
+        instLines.push(
+          `link set ${ifName} up`,
+          `addr replace ${eni.primaryIp}/${prefixLen} dev ${ifName}`,
+          `route replace default via ${eni.subnetGateway} dev ${ifName}`,
+        );
+      }
+      fresh.push(st);
+    }
+    try {
+      await ipBatch(router, routerLines);
+    } catch (e) {
+      // Half-built links of this call must not linger: deleting the router end deletes the peer.
+      await ipBatch(
+        router,
+        fresh.map((s) => `link del ${s.routerIf}`),
+        { force: true },
+      );
+      throw e;
+    }
+    for (const st of fresh) enis.set(st.eni.eniId, st);
+    await ipBatch(router, routerDels, { force: true });
+    await ipBatch(netns, instLines);
+  }
+
+  return {
+    routerNetns: router,
+
+    plumbingOf(eniId) {
+      const st = enis.get(eniId);
+      if (!st) return undefined;
+      return {
+        eniId,
+        instanceId: st.eni.instanceId,
+        netns: st.netns,
+        ifName: instanceIfName(st.eni.deviceIndex),
+        routerIf: st.routerIf,
+        routes: [`${st.eni.primaryIp}/32`, ...st.extra],
+      };
+    },
+
+    bindInstance(instanceId, netnsName, list) {
+      return serial(async () => {
+        checkName("instanceId", instanceId, 64);
+        checkName("netns", netnsName, 200);
+        for (const eni of list) {
+          checkEni(eni);
+          if (eni.instanceId !== instanceId) {
+            throw new DataPlaneError(
+              "invalid",
+              `ENI ${eni.eniId} belongs to ${eni.instanceId}, not ${instanceId}`,
+            );
+          }
+        }
+        if (netnsName === router)
+          throw new DataPlaneError("invalid", "cannot bind an instance to the router");
+        if (!existsSync(`${NETNS_DIR}/${netnsName}`)) {
+          throw new DataPlaneError("no-netns", `network namespace ${netnsName} does not exist`);
+        }
+        const bound = instances.get(instanceId);
+        if (bound !== undefined && bound !== netnsName) {
+          throw new DataPlaneError("invalid", `instance ${instanceId} is already bound to ${bound}`);
+        }
+        instances.set(instanceId, netnsName);
+        await plumb(netnsName, list);
+      });
+    },
+
+    eniAttached(eni) {
+      return serial(async () => {
+        checkEni(eni);
+        const netns = instances.get(eni.instanceId);
+        // An instance without a namespace has no data plane (emulator-only tests): nothing to mirror.
+        // bindInstance receives every attached ENI, so nothing is lost if it is bound later.
+        if (netns === undefined) return;
+        await plumb(netns, [eni]);
+      });
+    },
+
+    eniDetached(eniId) {
+      return serial(async () => {
+        const st = enis.get(eniId);
+        if (!st) return; // never plumbed, or already detached: idempotent
+        enis.delete(eniId);
+        // Deleting the router end deletes the instance end and every route/neighbour on the link.
+        await ipBatch(router, [`link del ${st.routerIf}`], { force: true });
+      });
+    },
+
+    addressesChanged(eni) {
+      return serial(async () => {
+        checkEni(eni);
+        const st = enis.get(eni.eniId);
+        if (!st) return; // not attached to a bound instance: the router has nothing to deliver
+        const [adds, dels] = routeDiff(st, eni);
+        await ipBatch(router, adds);
+        await ipBatch(router, dels, { force: true });
+      });
+    },
+
+    async close() {
+      if (closed) return;
+      await queue;
+      closed = true;
+      if (!routerReady) return;
+      // Delete the links first: namespace teardown is asynchronous and would leave the
+      // instance-side ends visible for a second or two.
+      await ipBatch(
+        router,
+        [...enis.values()].map((s) => `link del ${s.routerIf}`),
+        { force: true },
+      );
+      enis.clear();
+      instances.clear();
+      try {
+        execFileSync("ip", ["netns", "del", router], { stdio: "ignore" });
+      } catch {
+        // already gone
+      }
+      unregisterRouter(router);
+    },
+  };
+}

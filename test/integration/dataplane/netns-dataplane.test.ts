@@ -1,0 +1,149 @@
+// The VPC data plane driven directly through its hooks with hand-built ENIs:
+// two instances on two subnets, a secondary ENI with secondary IPs and a /28
+// prefix, traffic across instances through the router (0 % loss, no tunnel),
+// detach, and cleanup.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DataPlaneError } from "../../../cloud/emulator/dataplane/errors.ts";
+import {
+  createNetnsDataPlane,
+  type NetnsDataPlane,
+} from "../../../cloud/emulator/dataplane/netns-dataplane.ts";
+import { createNetns, ip, type TestNetns } from "../../support/netns.ts";
+import { canUseNetns } from "../../support/privileges.ts";
+import { addrs, eni, links, netnsExists, pingLoss, routes, runPrefix } from "./helpers.ts";
+
+describe.skipIf(!canUseNetns)("netns VPC data plane (hooks called directly)", () => {
+  let dp: NetnsDataPlane;
+  let a: TestNetns;
+  let b: TestNetns;
+  let c: TestNetns;
+  const a0 = eni({ eniId: "eni-a0", instanceId: "i-a", primaryIp: "10.0.1.10" });
+  const b0 = eni({ eniId: "eni-b0", instanceId: "i-b", primaryIp: "10.0.2.10" });
+  const c0 = eni({ eniId: "eni-c0", instanceId: "i-c", primaryIp: "10.0.1.30" });
+  const a1 = eni({ eniId: "eni-a1", instanceId: "i-a", primaryIp: "10.0.1.20", deviceIndex: 1 });
+  const bindMs: number[] = [];
+
+  beforeAll(async () => {
+    a = createNetns("dpa");
+    b = createNetns("dpb");
+    c = createNetns("dpc");
+    dp = createNetnsDataPlane({ prefix: runPrefix() });
+    for (const [id, ns, e] of [
+      ["i-a", a, a0],
+      ["i-b", b, b0],
+      ["i-c", c, c0],
+    ] as const) {
+      const t0 = performance.now();
+      await dp.bindInstance(id, ns.name, [e]);
+      bindMs.push(performance.now() - t0);
+    }
+    console.log(
+      `bindInstance (1 ENI each, first includes router ns): ${bindMs.map((m) => m.toFixed(1)).join(", ")} ms`,
+    );
+  });
+
+  afterAll(async () => {
+    await dp?.close();
+    for (const ns of [a, b, c]) ns?.delete();
+  });
+
+  it("configures the primary ENI like the OS: MAC, address, default route via the gateway", () => {
+    const eth0 = links(a.name).find((l) => l.ifname === "eth0");
+    expect(eth0?.address).toBe(a0.mac);
+    expect(addrs(a.name, "eth0")).toEqual(["10.0.1.10/24"]);
+    expect(a.exec(["route", "show", "default"])).toContain("via 10.0.1.1 dev eth0");
+  });
+
+  it("routes primary IPs across subnets and on-link within a subnet with 0% loss", () => {
+    expect(pingLoss(a.name, "10.0.2.10")).toBe(0);
+    expect(pingLoss(b.name, "10.0.1.10")).toBe(0);
+    // Same subnet: C ARPs for A directly; the router answers by proxy ARP and forwards.
+    expect(pingLoss(c.name, "10.0.1.10")).toBe(0);
+  });
+
+  it("attaches a secondary ENI as a bare interface (MAC set, down, no address)", async () => {
+    const t0 = performance.now();
+    await dp.eniAttached(a1);
+    console.log(`eniAttached: ${(performance.now() - t0).toFixed(1)} ms`);
+    const eth1 = links(a.name).find((l) => l.ifname === "eth1");
+    expect(eth1?.address).toBe(a1.mac);
+    expect(eth1?.flags).not.toContain("UP");
+    expect(addrs(a.name, "eth1")).toEqual([]);
+  });
+
+  it("delivers secondary IPs and /28 prefixes to the ENI that owns them", async () => {
+    const a1n = { ...a1, secondaryIps: ["10.0.1.21"], prefixes: ["10.0.1.48/28"] };
+    const b0n = { ...b0, secondaryIps: ["10.0.2.11"] };
+    const t0 = performance.now();
+    await dp.addressesChanged(a1n);
+    await dp.addressesChanged(b0n);
+    console.log(`addressesChanged x2: ${(performance.now() - t0).toFixed(1)} ms`);
+    // What ipamd would do for a pod address on a secondary ENI: the address on the host
+    // and source-based policy routing out of that ENI (table 2 = device index + 1).
+    a.exec(["link", "set", "eth1", "up"]);
+    a.exec(["addr", "add", "10.0.1.21/32", "dev", "eth1"]);
+    a.exec(["addr", "add", "10.0.1.50/32", "dev", "eth1"]);
+    a.exec(["route", "add", "default", "via", "10.0.1.1", "dev", "eth1", "onlink", "table", "2"]);
+    a.exec(["rule", "add", "from", "10.0.1.21", "lookup", "2"]);
+    a.exec(["rule", "add", "from", "10.0.1.50", "lookup", "2"]);
+    b.exec(["addr", "add", "10.0.2.11/32", "dev", "eth0"]);
+
+    const rx = () => links(a.name).find((l) => l.ifname === "eth1")?.stats64?.rx?.packets ?? 0;
+    const before = rx();
+    expect(pingLoss(a.name, "10.0.2.11", { from: "10.0.1.21", count: 5 })).toBe(0);
+    expect(pingLoss(b.name, "10.0.1.50", { count: 5 })).toBe(0); // inside the delegated /28
+    // The replies came in on eth1 (the secondary ENI's MAC), not eth0.
+    expect(rx() - before).toBeGreaterThanOrEqual(10);
+  });
+
+  it("stops delivering addresses that were unassigned", async () => {
+    await dp.addressesChanged({ ...a1, secondaryIps: [], prefixes: ["10.0.1.48/28"] });
+    expect(routes(dp.routerNetns)).not.toContain("10.0.1.21");
+    expect(routes(dp.routerNetns)).toContain("10.0.1.48/28");
+    expect(pingLoss(b.name, "10.0.1.21", { count: 1 })).toBe(100);
+    expect(pingLoss(b.name, "10.0.1.50", { count: 1 })).toBe(0);
+  });
+
+  it("is idempotent: binding again with the same ENIs changes nothing", async () => {
+    const before = links(dp.routerNetns).map((l) => l.ifname);
+    await dp.bindInstance("i-a", a.name, [a0, { ...a1, prefixes: ["10.0.1.48/28"] }]);
+    await dp.eniAttached({ ...a1, prefixes: ["10.0.1.48/28"] });
+    expect(links(dp.routerNetns).map((l) => l.ifname)).toEqual(before);
+  });
+
+  it("uses no tunnel device anywhere: only loopback and veth", () => {
+    for (const ns of [a.name, b.name, c.name, dp.routerNetns]) {
+      for (const l of links(ns)) {
+        expect([undefined, "veth"]).toContain(l.linkinfo?.info_kind);
+      }
+    }
+  });
+
+  it("refuses bad input with typed errors", async () => {
+    await expect(dp.eniAttached({ ...a1, mac: "zz:00" })).rejects.toMatchObject({ kind: "invalid" });
+    await expect(dp.addressesChanged({ ...a1, prefixes: ["10.0.1.0/24"] })).rejects.toBeInstanceOf(
+      DataPlaneError,
+    );
+    await expect(dp.bindInstance("i-x", "vcni-no-such-ns", [])).rejects.toMatchObject({ kind: "no-netns" });
+    await expect(dp.bindInstance("i-a", b.name, [])).rejects.toMatchObject({ kind: "invalid" });
+  });
+
+  it("detach removes the interface and its routes", async () => {
+    const t0 = performance.now();
+    await dp.eniDetached("eni-a1");
+    console.log(`eniDetached: ${(performance.now() - t0).toFixed(1)} ms`);
+    expect(links(a.name).map((l) => l.ifname)).not.toContain("eth1");
+    expect(routes(dp.routerNetns)).not.toContain("10.0.1.48/28");
+    await dp.eniDetached("eni-a1"); // again: no-op
+  });
+
+  it("close removes the router namespace and every veth it created", async () => {
+    const router = dp.routerNetns;
+    await dp.close();
+    expect(netnsExists(router)).toBe(false);
+    for (const ns of [a.name, b.name, c.name]) {
+      expect(ip(["-j", "link", "show"], ns)).not.toContain("eth0");
+    }
+    await expect(dp.eniAttached(a1)).rejects.toMatchObject({ kind: "closed" });
+  });
+});
