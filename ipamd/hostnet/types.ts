@@ -30,6 +30,8 @@ export type HostnetErrorKind =
   | "no-netns"
   /** The kernel refused (EPERM, EINVAL, ...). */
   | "netlink"
+  /** Bad input (malformed IP, interface name, MTU, ...), rejected before anything changed. */
+  | "invalid"
   | "iptables";
 
 export class HostnetError extends Error {

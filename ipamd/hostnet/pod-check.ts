@@ -1,0 +1,102 @@
+// CHECK for one pod: compares the kernel's state with what ADD creates and
+// reports each difference in words a person can act on.
+
+import { openNetns, openRtnlIn } from "./netns.ts";
+import { RT_TABLE_MAIN, type Rtnl } from "./rtnl.ts";
+import { FROM_POD_RULE_PRIORITY, POD_GATEWAY, TO_POD_RULE_PRIORITY } from "./spec.ts";
+import { type CheckProblem, HostnetError, type PodNetworkSpec } from "./types.ts";
+
+async function checkHost(host: Rtnl, spec: PodNetworkSpec, out: CheckProblem[]): Promise<string | undefined> {
+  const ip32 = `${spec.podIp}/32`;
+  const link = await host.linkByName(spec.hostVethName);
+  if (!link) {
+    out.push({ what: "host-veth", message: `host veth ${spec.hostVethName} is missing` });
+  } else {
+    if (!link.up) out.push({ what: "host-veth", message: `host veth ${spec.hostVethName} is down` });
+    const routes = await host.routes(RT_TABLE_MAIN);
+    if (!routes.some((r) => r.dst === ip32 && r.oif === link.index && r.scope === "link")) {
+      out.push({
+        what: "route",
+        message: `host route ${ip32} dev ${spec.hostVethName} scope link is missing`,
+      });
+    }
+  }
+  const rules = await host.rules();
+  if (
+    !rules.some((r) => r.priority === TO_POD_RULE_PRIORITY && r.dst === ip32 && r.table === RT_TABLE_MAIN)
+  ) {
+    out.push({ what: "rule", message: `rule "to ${spec.podIp} lookup main pref 512" is missing` });
+  }
+  if (
+    spec.eniTable !== undefined &&
+    !rules.some((r) => r.priority === FROM_POD_RULE_PRIORITY && r.src === ip32 && r.table === spec.eniTable)
+  ) {
+    out.push({
+      what: "rule",
+      message: `rule "from ${spec.podIp} lookup ${spec.eniTable} pref 1536" is missing`,
+    });
+  }
+  return link?.mac;
+}
+
+async function checkPodSide(
+  podNl: Rtnl,
+  spec: PodNetworkSpec,
+  hostMac: string | undefined,
+  out: CheckProblem[],
+) {
+  const link = await podNl.linkByName(spec.ifName);
+  if (!link) {
+    out.push({ what: "interface", message: `${spec.ifName} is missing in ${spec.netnsPath}` });
+    return;
+  }
+  if (!link.up) out.push({ what: "interface", message: `${spec.ifName} is down` });
+  if (link.mtu !== spec.mtu)
+    out.push({ what: "interface", message: `${spec.ifName} mtu ${link.mtu}, want ${spec.mtu}` });
+  const [addrs, routes, neigh] = await Promise.all([
+    podNl.addresses(link.index),
+    podNl.routes(RT_TABLE_MAIN),
+    podNl.neighbours(link.index),
+  ]);
+  if (!addrs.some((a) => a.ip === spec.podIp && a.prefix === 32)) {
+    const have = addrs.map((a) => `${a.ip}/${a.prefix}`).join(", ") || "none";
+    out.push({ what: "address", message: `${spec.ifName} lacks ${spec.podIp}/32 (has ${have})` });
+  }
+  if (!routes.some((r) => r.dst === `${POD_GATEWAY}/32` && r.oif === link.index && r.scope === "link")) {
+    out.push({ what: "route", message: `route ${POD_GATEWAY} dev ${spec.ifName} scope link is missing` });
+  }
+  if (!routes.some((r) => r.dst === "0.0.0.0/0" && r.gateway === POD_GATEWAY && r.oif === link.index)) {
+    out.push({ what: "route", message: `default route via ${POD_GATEWAY} dev ${spec.ifName} is missing` });
+  }
+  const gw = neigh.find((n) => n.ip === POD_GATEWAY);
+  if (!gw?.permanent || (hostMac !== undefined && gw.mac !== hostMac)) {
+    out.push({
+      what: "neighbour",
+      message: `permanent neighbour ${POD_GATEWAY} -> ${hostMac ?? "host veth MAC"} is missing or wrong`,
+    });
+  }
+}
+
+export async function checkPod(host: Rtnl, spec: PodNetworkSpec): Promise<CheckProblem[]> {
+  const out: CheckProblem[] = [];
+  const hostMac = await checkHost(host, spec, out);
+  let pod: ReturnType<typeof openNetns>;
+  try {
+    pod = openNetns(spec.netnsPath);
+  } catch (err) {
+    if (!(err instanceof HostnetError && err.kind === "no-netns")) throw err;
+    out.push({ what: "interface", message: `netns ${spec.netnsPath} is gone` });
+    return out;
+  }
+  try {
+    const podNl = openRtnlIn(pod.fd);
+    try {
+      await checkPodSide(podNl, spec, hostMac, out);
+    } finally {
+      podNl.close();
+    }
+  } finally {
+    pod.close();
+  }
+  return out;
+}

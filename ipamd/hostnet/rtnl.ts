@@ -1,0 +1,316 @@
+// Typed adapter over the netlink package's RtNetlinkSocket: only what hostnet
+// uses, with strings in and out (names, "10.0.0.1", "aa:bb:..") instead of the
+// package's loose Buffers, and every failure a HostnetError with an errno.
+import { FlagsNew, type ifla, type RtNetlinkSocket, type rt } from "netlink";
+import { formatIpv4, formatMac, parseCidr, parseIpv4, parseMac } from "./addr.ts";
+import { isExists, isGone, nl, toHostnetError } from "./errors.ts";
+import { linkKind, vethLinkInfo } from "./linkinfo.ts";
+
+const AF_INET = 2;
+/** Tables above 255 only fit in the RTA_TABLE/FRA_TABLE attribute; the header then says RT_TABLE_COMPAT. */
+const RT_TABLE_COMPAT = 252;
+export const RT_TABLE_MAIN = 254;
+/** RTNH_F_ONLINK: the gateway is on the link even without a matching connected route. */
+const RTNH_F_ONLINK = 4;
+const CREATE_EXCL = FlagsNew.CREATE | FlagsNew.EXCL;
+const CREATE_REPLACE = FlagsNew.CREATE | FlagsNew.REPLACE;
+
+export interface LinkInfo {
+  index: number;
+  name: string;
+  mac: string | undefined;
+  mtu: number | undefined;
+  up: boolean;
+  kind: string | undefined;
+}
+
+export type Scope = "universe" | "link" | "host";
+
+export interface RouteSpec {
+  /** "a.b.c.d/len"; "0.0.0.0/0" for default. */
+  dst: string;
+  table?: number;
+  oif?: number;
+  gateway?: string;
+  scope?: Scope;
+  onlink?: boolean;
+}
+
+export interface RouteInfo {
+  dst: string;
+  table: number;
+  oif: number | undefined;
+  gateway: string | undefined;
+  scope: Scope | number;
+}
+
+export interface RuleSpec {
+  priority: number;
+  /** Table to look up; 0 on delete means "any table". */
+  table: number;
+  src?: string;
+  dst?: string;
+}
+
+export interface RuleInfo {
+  priority: number | undefined;
+  table: number;
+  src: string | undefined;
+  dst: string | undefined;
+}
+
+export interface NeighbourInfo {
+  ip: string | undefined;
+  mac: string | undefined;
+  permanent: boolean;
+}
+
+const SCOPES: Record<Scope, "UNIVERSE" | "LINK" | "HOST"> = {
+  universe: "UNIVERSE",
+  link: "LINK",
+  host: "HOST",
+};
+
+function scopeName(n: number | string | undefined): Scope | number {
+  if (n === 0 || n === "UNIVERSE") return "universe";
+  if (n === 253 || n === "LINK") return "link";
+  if (n === 254 || n === "HOST") return "host";
+  return typeof n === "number" ? n : -1;
+}
+
+function toLinkInfo(m: rt.LinkMessage): LinkInfo {
+  return {
+    index: m.data.index ?? 0,
+    name: m.attrs.ifname ?? "",
+    mac: formatMac(m.attrs.address),
+    mtu: m.attrs.mtu,
+    up: m.data.flags?.up === true,
+    kind: linkKind(m.attrs.linkinfo),
+  };
+}
+
+function routeMessage(spec: RouteSpec): { data: rt.Route; attrs: rt.RouteAttrs } {
+  const dst = parseCidr(spec.dst);
+  const table = spec.table ?? RT_TABLE_MAIN;
+  const data: rt.Route = {
+    family: AF_INET,
+    dstLen: dst.prefix,
+    table: table < 256 ? table : RT_TABLE_COMPAT,
+    protocol: "BOOT",
+    scope: SCOPES[spec.scope ?? "universe"],
+    type: "UNICAST",
+  };
+  if (spec.onlink) data.flags = { __unknown: RTNH_F_ONLINK };
+  const attrs: rt.RouteAttrs = { table };
+  if (dst.prefix > 0) attrs.dst = dst.ip;
+  if (spec.oif !== undefined) attrs.oif = spec.oif;
+  if (spec.gateway !== undefined) attrs.gateway = parseIpv4(spec.gateway);
+  return { data, attrs };
+}
+
+function ruleMessage(spec: RuleSpec): { data: rt.Rule; attrs: rt.RuleAttrs } {
+  const src = spec.src === undefined ? undefined : parseCidr(spec.src);
+  const dst = spec.dst === undefined ? undefined : parseCidr(spec.dst);
+  const data: rt.Rule = {
+    family: AF_INET,
+    srcLen: src?.prefix ?? 0,
+    dstLen: dst?.prefix ?? 0,
+    table: spec.table < 256 ? spec.table : RT_TABLE_COMPAT,
+    action: spec.table === 0 ? "unspec" : "toTbl",
+  };
+  const attrs: rt.RuleAttrs = { priority: spec.priority };
+  if (spec.table !== 0) attrs.table = spec.table;
+  if (src) attrs.src = src.ip;
+  if (dst) attrs.dst = dst.ip;
+  return { data, attrs };
+}
+
+export class Rtnl {
+  readonly #sock: RtNetlinkSocket;
+
+  constructor(sock: RtNetlinkSocket) {
+    this.#sock = sock;
+  }
+
+  close(): void {
+    this.#sock.socket.close();
+  }
+
+  // ---- links ----
+
+  async linkByName(name: string): Promise<LinkInfo | undefined> {
+    try {
+      const [m] = await this.#sock.getLink({}, { ifname: name });
+      return m ? toLinkInfo(m) : undefined;
+    } catch (err) {
+      if (isGone(err)) return undefined;
+      throw toHostnetError(err, `get link ${name}`);
+    }
+  }
+
+  async links(): Promise<LinkInfo[]> {
+    const all = await nl("dump links", () => this.#sock.getLinks());
+    return all.map(toLinkInfo);
+  }
+
+  async linkByMac(mac: string): Promise<LinkInfo | undefined> {
+    const want = formatMac(parseMac(mac));
+    return (await this.links()).find((l) => l.mac === want);
+  }
+
+  /** Creates veth `name` here with its peer `peerName` directly in the namespace behind peerNetnsFd. */
+  async createVeth(name: string, peerName: string, mtu: number, peerNetnsFd?: number): Promise<void> {
+    const linkinfo = vethLinkInfo({ name: peerName, mtu, netnsFd: peerNetnsFd });
+    await nl(`create veth ${name}/${peerName}`, () =>
+      this.#sock.newLink({}, { ifname: name, mtu, linkinfo }, { flags: CREATE_EXCL }),
+    );
+  }
+
+  async setLink(index: number, opts: { up?: boolean; mtu?: number }): Promise<void> {
+    const data: rt.Link = { index };
+    if (opts.up !== undefined) {
+      data.flags = opts.up ? { up: true } : {};
+      data.change = { up: true };
+    }
+    const attrs: ifla.LinkAttrs = {};
+    if (opts.mtu !== undefined) attrs.mtu = opts.mtu;
+    await nl(`set link #${index}`, () => this.#sock.setLink(data, attrs));
+  }
+
+  /** False when there was no such link. */
+  async deleteLinkByName(name: string): Promise<boolean> {
+    try {
+      await this.#sock.delLink({}, { ifname: name });
+      return true;
+    } catch (err) {
+      if (isGone(err)) return false;
+      throw toHostnetError(err, `delete link ${name}`);
+    }
+  }
+
+  // ---- addresses ----
+
+  async addAddress(index: number, ip: string, prefix: number): Promise<void> {
+    const addr = parseIpv4(ip);
+    await nl(`add address ${ip}/${prefix}`, () =>
+      this.#sock.newAddress(
+        { family: AF_INET, prefixlen: prefix, index },
+        { local: addr, address: addr },
+        { flags: CREATE_EXCL },
+      ),
+    );
+  }
+
+  async addresses(index?: number): Promise<{ index: number; ip: string; prefix: number }[]> {
+    const all = await nl("dump addresses", () => this.#sock.getAddresses({ family: AF_INET }));
+    return all
+      .filter((m) => index === undefined || m.data.index === index)
+      .map((m) => ({
+        index: m.data.index ?? 0,
+        ip: formatIpv4(m.attrs.local ?? m.attrs.address) ?? "",
+        prefix: m.data.prefixlen ?? 0,
+      }));
+  }
+
+  // ---- routes ----
+
+  /** replace=true makes it idempotent (NLM_F_REPLACE); otherwise EEXIST is an error. */
+  async addRoute(spec: RouteSpec, replace = false): Promise<void> {
+    const { data, attrs } = routeMessage(spec);
+    await nl(`add route ${spec.dst} table ${spec.table ?? RT_TABLE_MAIN}`, () =>
+      this.#sock.newRoute(data, attrs, { flags: replace ? CREATE_REPLACE : CREATE_EXCL }),
+    );
+  }
+
+  /** False when there was no such route. */
+  async deleteRoute(spec: RouteSpec): Promise<boolean> {
+    const { data, attrs } = routeMessage(spec);
+    // Let the kernel match on dst/table/oif only: protocol/type/scope 0 = "any".
+    data.protocol = undefined;
+    data.type = undefined;
+    data.scope = "NOWHERE";
+    try {
+      await this.#sock.delRoute(data, attrs);
+      return true;
+    } catch (err) {
+      if (isGone(err)) return false;
+      throw toHostnetError(err, `delete route ${spec.dst}`);
+    }
+  }
+
+  async routes(table?: number): Promise<RouteInfo[]> {
+    const all = await nl("dump routes", () => this.#sock.getRoutes({ family: AF_INET }));
+    const out: RouteInfo[] = [];
+    for (const m of all) {
+      const t = m.attrs.table ?? m.data.table ?? 0;
+      if (table !== undefined && t !== table) continue;
+      out.push({
+        dst: `${formatIpv4(m.attrs.dst) ?? "0.0.0.0"}/${m.data.dstLen ?? 0}`,
+        table: t,
+        oif: m.attrs.oif,
+        gateway: formatIpv4(m.attrs.gateway),
+        scope: scopeName(m.data.scope),
+      });
+    }
+    return out;
+  }
+
+  // ---- rules ----
+
+  /** True if added, false if an identical rule already existed (NLM_F_EXCL), so repeats never duplicate. */
+  async addRule(spec: RuleSpec): Promise<boolean> {
+    const { data, attrs } = ruleMessage(spec);
+    try {
+      await this.#sock.newRule(data, attrs, { flags: CREATE_EXCL });
+      return true;
+    } catch (err) {
+      if (isExists(err)) return false;
+      throw toHostnetError(err, `add rule pref ${spec.priority}`);
+    }
+  }
+
+  /** False when there was no such rule. table 0 matches any table. */
+  async deleteRule(spec: RuleSpec): Promise<boolean> {
+    const { data, attrs } = ruleMessage(spec);
+    try {
+      await this.#sock.delRule(data, attrs);
+      return true;
+    } catch (err) {
+      if (isGone(err)) return false;
+      throw toHostnetError(err, `delete rule pref ${spec.priority}`);
+    }
+  }
+
+  async rules(): Promise<RuleInfo[]> {
+    const all = await nl("dump rules", () => this.#sock.getRules({ family: AF_INET }));
+    return all.map((m) => ({
+      priority: m.attrs.priority,
+      table: m.attrs.table ?? m.data.table ?? 0,
+      src: m.attrs.src ? `${formatIpv4(m.attrs.src)}/${m.data.srcLen ?? 32}` : undefined,
+      dst: m.attrs.dst ? `${formatIpv4(m.attrs.dst)}/${m.data.dstLen ?? 32}` : undefined,
+    }));
+  }
+
+  // ---- neighbours ----
+
+  async setPermanentNeighbour(index: number, ip: string, mac: string): Promise<void> {
+    await nl(`add neighbour ${ip}`, () =>
+      this.#sock.newNeighbor(
+        { family: AF_INET, ifindex: index, state: { permanent: true } },
+        { dst: parseIpv4(ip), lladdr: parseMac(mac) },
+        { flags: CREATE_REPLACE },
+      ),
+    );
+  }
+
+  async neighbours(index: number): Promise<NeighbourInfo[]> {
+    const all = await nl("dump neighbours", () => this.#sock.getNeighbors({ family: AF_INET }));
+    return all
+      .filter((m) => m.data.ifindex === index)
+      .map((m) => ({
+        ip: formatIpv4(m.attrs.dst),
+        mac: formatMac(m.attrs.lladdr),
+        permanent: m.data.state?.permanent === true,
+      }));
+  }
+}
