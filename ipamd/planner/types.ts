@@ -74,6 +74,11 @@ export interface PlannerInput {
   pendingDemand: number;
   /** When the last scale-down action ran (0 = never). */
   lastScaleDownMs: number;
+  /**
+   * false with custom networking: the primary ENI carries no pod addresses (it
+   * still counts against the ENI limit). Default true.
+   */
+  podsOnPrimaryEni?: boolean;
 }
 
 export type PlanAction =
