@@ -4,12 +4,30 @@
 //
 // Why: in a `bun build --compile` binary fs.readFileSync(0) is slow
 // (PLATFORM.md) while Bun.stdin.text() is not; Node has no Bun global.
-// node:net's Unix-socket client works under both (measured: see bench/).
+// node:net's Unix-socket client works under both, but in the compiled binary
+// Bun.connect is faster. Measured, p50 per process over 40 interleaved runs on
+// a loaded machine: trivial Bun binary 13.3 ms, with a node:net round trip
+// 19.1 ms, with a Bun.connect round trip 14.0 ms.
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 
+interface BunSocket {
+  write(data: string): number;
+  end(): void;
+}
+
 interface BunLike {
   stdin: { text(): Promise<string> };
+  connect(opts: {
+    unix: string;
+    socket: {
+      open(s: BunSocket): void;
+      data(s: BunSocket, chunk: Uint8Array): void;
+      end?(s: BunSocket): void;
+      close?(s: BunSocket): void;
+      error?(s: BunSocket, e: Error): void;
+    };
+  }): Promise<BunSocket>;
 }
 
 const bun = (globalThis as { Bun?: BunLike }).Bun;
@@ -41,40 +59,96 @@ export function unixRoundTrip(
   timeoutMs: number,
   maxBytes: number,
 ): Promise<RoundTrip> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
+  const io = bun ? bunConnect(bun) : nodeConnect;
+  return roundTrip(io, path, line, timeoutMs, maxBytes);
+}
+
+export function connectFailure(e: NodeJS.ErrnoException): TransportFailure {
+  const unreachable = e.code === "ENOENT" || e.code === "ECONNREFUSED" || e.code === "ENOTSOCK";
+  return { kind: unreachable ? "unreachable" : "io", reason: `${e.code ?? "error"}: ${e.message}` };
+}
+
+/** A connection reduced to what a round trip needs, so both runtimes share one state machine. */
+interface Events {
+  data(c: Uint8Array): void;
+  end(): void;
+  error(e: NodeJS.ErrnoException): void;
+}
+type Connector = (path: string, line: string, ev: Events) => { close(): void };
+
+function roundTrip(io: Connector, path: string, line: string, timeoutMs: number, maxBytes: number) {
+  return new Promise<RoundTrip>((resolve) => {
+    const chunks: Uint8Array[] = [];
     let size = 0;
     let done = false;
-    const sock = connect(path);
     const finish = (r: RoundTrip) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      sock.destroy();
+      conn.close();
       resolve(r);
     };
+    const text = () => Buffer.concat(chunks).toString("utf8");
     const timer = setTimeout(
       () => finish({ ok: false, failure: { kind: "timeout", reason: `no answer within ${timeoutMs} ms` } }),
       timeoutMs,
     );
-    sock.on("connect", () => sock.write(line));
-    sock.on("data", (c: Buffer) => {
-      const nl = c.indexOf(10);
-      size += nl >= 0 ? nl : c.length;
-      if (size > maxBytes) {
-        finish({ ok: false, failure: { kind: "oversized", reason: `answer exceeds ${maxBytes} bytes` } });
-        return;
-      }
-      chunks.push(nl >= 0 ? c.subarray(0, nl) : c);
-      if (nl >= 0) finish({ ok: true, line: Buffer.concat(chunks).toString("utf8") });
-    });
-    sock.on("end", () => finish({ ok: true, line: Buffer.concat(chunks).toString("utf8") }));
-    sock.on("error", (e: NodeJS.ErrnoException) => {
-      const unreachable = e.code === "ENOENT" || e.code === "ECONNREFUSED" || e.code === "ENOTSOCK";
-      finish({
-        ok: false,
-        failure: { kind: unreachable ? "unreachable" : "io", reason: `${e.code ?? "error"}: ${e.message}` },
-      });
+    const conn = io(path, line, {
+      data(c) {
+        if (done) return;
+        const nl = c.indexOf(10);
+        const part = nl >= 0 ? c.subarray(0, nl) : c;
+        size += part.length;
+        if (size > maxBytes) {
+          finish({ ok: false, failure: { kind: "oversized", reason: `answer exceeds ${maxBytes} bytes` } });
+          return;
+        }
+        chunks.push(part);
+        if (nl >= 0) finish({ ok: true, line: text() });
+      },
+      end: () => finish({ ok: true, line: text() }),
+      error: (e) => finish({ ok: false, failure: connectFailure(e) }),
     });
   });
+}
+
+const nodeConnect: Connector = (path, line, ev) => {
+  const sock = connect(path);
+  sock.on("connect", () => sock.write(line));
+  sock.on("data", (c: Buffer) => ev.data(c));
+  sock.on("end", () => ev.end());
+  sock.on("error", (e: NodeJS.ErrnoException) => ev.error(e));
+  return { close: () => sock.destroy() };
+};
+
+function bunConnect(b: BunLike): Connector {
+  return (path, line, ev) => {
+    let sock: BunSocket | undefined;
+    let closed = false;
+    b.connect({
+      unix: path,
+      socket: {
+        open: (s) => {
+          sock = s;
+          s.write(line);
+        },
+        data: (_s, c) => ev.data(c),
+        end: () => ev.end(),
+        close: () => ev.end(),
+        error: (_s, e) => ev.error(e as NodeJS.ErrnoException),
+      },
+    }).then(
+      (s) => {
+        sock = s;
+        if (closed) s.end();
+      },
+      (e: NodeJS.ErrnoException) => ev.error(e),
+    );
+    return {
+      close: () => {
+        closed = true;
+        sock?.end();
+      },
+    };
+  };
 }
