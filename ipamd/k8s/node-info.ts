@@ -1,0 +1,137 @@
+// Reads this node's Node object and, with custom networking, resolves the
+// ENIConfig that says which subnet and security groups its new ENIs use,
+// choosing the ENIConfig the way the AWS VPC CNI does:
+//   1. the annotation k8s.amazonaws.com/eniConfig (ENI_CONFIG_ANNOTATION_DEF),
+//   2. else the label named by ENI_CONFIG_LABEL_DEF (we default to
+//      topology.kubernetes.io/zone: one ENIConfig per AZ, named after it),
+//   3. else an ENIConfig named "default".
+
+import type { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import {
+  EniConfigInvalidError,
+  EniConfigNotFoundError,
+  httpStatusOf,
+  K8sApiError,
+  NodeNotFoundError,
+} from "./errors.ts";
+
+export const ENICONFIG_GROUP = "crd.k8s.amazonaws.com";
+export const ENICONFIG_VERSION = "v1alpha1";
+export const ENICONFIG_PLURAL = "eniconfigs";
+export const DEFAULT_ENI_CONFIG_ANNOTATION = "k8s.amazonaws.com/eniConfig";
+export const DEFAULT_ENI_CONFIG_LABEL = "topology.kubernetes.io/zone";
+export const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
+const LEGACY_INSTANCE_TYPE_LABEL = "beta.kubernetes.io/instance-type";
+
+export interface NodeInfo {
+  name: string;
+  uid: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** From node.kubernetes.io/instance-type; undefined when the label is missing (ask IMDS instead). */
+  instanceType: string | undefined;
+}
+
+export interface EniConfigSelection {
+  name: string;
+  /** Human-readable: which annotation/label chose it, for error messages and logs. */
+  selectedBy: string;
+}
+
+export interface EniConfigSelectionSettings {
+  /** ENI_CONFIG_LABEL_DEF */
+  labelDef?: string;
+  /** ENI_CONFIG_ANNOTATION_DEF */
+  annotationDef?: string;
+}
+
+/** What new ENIs on this node use. Empty securityGroupIds = the primary ENI's groups (as the AWS VPC CNI). */
+export interface EniConfigSpec {
+  name: string;
+  subnetId: string;
+  securityGroupIds: string[];
+}
+
+export async function readNodeInfo(core: CoreV1Api, nodeName: string): Promise<NodeInfo> {
+  let node: Awaited<ReturnType<CoreV1Api["readNode"]>>;
+  try {
+    node = await core.readNode({ name: nodeName });
+  } catch (err) {
+    if (httpStatusOf(err) === 404) throw new NodeNotFoundError(nodeName);
+    throw new K8sApiError(`get node ${nodeName}`, err);
+  }
+  const labels = node.metadata?.labels ?? {};
+  return {
+    name: nodeName,
+    uid: node.metadata?.uid ?? "",
+    labels,
+    annotations: node.metadata?.annotations ?? {},
+    instanceType: labels[INSTANCE_TYPE_LABEL] ?? labels[LEGACY_INSTANCE_TYPE_LABEL],
+  };
+}
+
+/** Pure: which ENIConfig this node asks for. */
+export function selectEniConfig(node: NodeInfo, s: EniConfigSelectionSettings = {}): EniConfigSelection {
+  const annotation = s.annotationDef || DEFAULT_ENI_CONFIG_ANNOTATION;
+  const label = s.labelDef || DEFAULT_ENI_CONFIG_LABEL;
+  const byAnnotation = node.annotations[annotation];
+  if (byAnnotation) return { name: byAnnotation, selectedBy: `annotation ${annotation}` };
+  const byLabel = node.labels[label];
+  if (byLabel) return { name: byLabel, selectedBy: `label ${label}` };
+  return { name: "default", selectedBy: `no ${annotation} annotation or ${label} label: fallback name` };
+}
+
+const SUBNET_RE = /^subnet-[0-9a-f]+$/;
+const SG_RE = /^sg-[0-9a-f]+$/;
+
+/** Pure: validates an ENIConfig object's spec. */
+export function parseEniConfigSpec(name: string, obj: unknown): EniConfigSpec {
+  const spec = (obj as { spec?: { subnet?: unknown; securityGroups?: unknown } } | null)?.spec;
+  if (typeof spec?.subnet !== "string" || !SUBNET_RE.test(spec.subnet)) {
+    throw new EniConfigInvalidError(
+      name,
+      `spec.subnet must be a subnet id (subnet-...), got ${JSON.stringify(spec?.subnet)}`,
+    );
+  }
+  const sgs = spec.securityGroups ?? [];
+  if (!Array.isArray(sgs) || !sgs.every((g): g is string => typeof g === "string" && SG_RE.test(g))) {
+    throw new EniConfigInvalidError(
+      name,
+      `spec.securityGroups must be a list of sg-... ids, got ${JSON.stringify(sgs)}`,
+    );
+  }
+  return { name, subnetId: spec.subnet, securityGroupIds: sgs };
+}
+
+export async function resolveEniConfig(
+  custom: CustomObjectsApi,
+  sel: EniConfigSelection,
+): Promise<EniConfigSpec> {
+  let obj: unknown;
+  try {
+    obj = await custom.getClusterCustomObject({
+      group: ENICONFIG_GROUP,
+      version: ENICONFIG_VERSION,
+      plural: ENICONFIG_PLURAL,
+      name: sel.name,
+    });
+  } catch (err) {
+    if (httpStatusOf(err) !== 404) throw new K8sApiError(`get eniconfig ${sel.name}`, err);
+    throw new EniConfigNotFoundError(sel.name, sel.selectedBy, await existingEniConfigs(custom));
+  }
+  return parseEniConfigSpec(sel.name, obj);
+}
+
+// Listing the ENIConfigs that do exist turns "not found" into an actionable message.
+async function existingEniConfigs(custom: CustomObjectsApi): Promise<string[]> {
+  try {
+    const list = (await custom.listClusterCustomObject({
+      group: ENICONFIG_GROUP,
+      version: ENICONFIG_VERSION,
+      plural: ENICONFIG_PLURAL,
+    })) as { items?: { metadata?: { name?: string } }[] };
+    return (list.items ?? []).map((i) => i.metadata?.name ?? "").filter((n) => n !== "");
+  } catch {
+    return [];
+  }
+}
