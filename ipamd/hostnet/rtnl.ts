@@ -126,21 +126,35 @@ function ruleMessage(spec: RuleSpec): { data: rt.Rule; attrs: rt.RuleAttrs } {
 }
 
 export class Rtnl {
-  readonly #sock: RtNetlinkSocket;
+  readonly #raw: RtNetlinkSocket;
+  #tail: Promise<unknown> = Promise.resolve();
 
   constructor(sock: RtNetlinkSocket) {
-    this.#sock = sock;
+    this.#raw = sock;
+  }
+
+  /**
+   * One request in flight per socket. The netlink package keeps a single
+   * "current multipart message": two dumps (or a dump and an ACK) interleaved
+   * on one socket fail with "Multipart message not terminated properly".
+   * The kernel handles a socket's requests one by one anyway.
+   */
+  #do<T>(call: (sock: RtNetlinkSocket) => Promise<T>): Promise<T> {
+    const run = () => call(this.#raw);
+    const p = this.#tail.then(run, run);
+    this.#tail = p.catch(() => undefined);
+    return p;
   }
 
   close(): void {
-    this.#sock.socket.close();
+    this.#raw.socket.close();
   }
 
   // ---- links ----
 
   async linkByName(name: string): Promise<LinkInfo | undefined> {
     try {
-      const [m] = await this.#sock.getLink({}, { ifname: name });
+      const [m] = await this.#do((s) => s.getLink({}, { ifname: name }));
       return m ? toLinkInfo(m) : undefined;
     } catch (err) {
       if (isGone(err)) return undefined;
@@ -149,7 +163,7 @@ export class Rtnl {
   }
 
   async links(): Promise<LinkInfo[]> {
-    const all = await nl("dump links", () => this.#sock.getLinks());
+    const all = await nl("dump links", () => this.#do((s) => s.getLinks()));
     return all.map(toLinkInfo);
   }
 
@@ -162,7 +176,7 @@ export class Rtnl {
   async createVeth(name: string, peerName: string, mtu: number, peerNetnsFd?: number): Promise<void> {
     const linkinfo = vethLinkInfo({ name: peerName, mtu, netnsFd: peerNetnsFd });
     await nl(`create veth ${name}/${peerName}`, () =>
-      this.#sock.newLink({}, { ifname: name, mtu, linkinfo }, { flags: CREATE_EXCL }),
+      this.#do((s) => s.newLink({}, { ifname: name, mtu, linkinfo }, { flags: CREATE_EXCL })),
     );
   }
 
@@ -174,13 +188,13 @@ export class Rtnl {
     }
     const attrs: ifla.LinkAttrs = {};
     if (opts.mtu !== undefined) attrs.mtu = opts.mtu;
-    await nl(`set link #${index}`, () => this.#sock.setLink(data, attrs));
+    await nl(`set link #${index}`, () => this.#do((s) => s.setLink(data, attrs)));
   }
 
   /** False when there was no such link. */
   async deleteLinkByName(name: string): Promise<boolean> {
     try {
-      await this.#sock.delLink({}, { ifname: name });
+      await this.#do((s) => s.delLink({}, { ifname: name }));
       return true;
     } catch (err) {
       if (isGone(err)) return false;
@@ -193,16 +207,18 @@ export class Rtnl {
   async addAddress(index: number, ip: string, prefix: number): Promise<void> {
     const addr = parseIpv4(ip);
     await nl(`add address ${ip}/${prefix}`, () =>
-      this.#sock.newAddress(
-        { family: AF_INET, prefixlen: prefix, index },
-        { local: addr, address: addr },
-        { flags: CREATE_EXCL },
+      this.#do((s) =>
+        s.newAddress(
+          { family: AF_INET, prefixlen: prefix, index },
+          { local: addr, address: addr },
+          { flags: CREATE_EXCL },
+        ),
       ),
     );
   }
 
   async addresses(index?: number): Promise<{ index: number; ip: string; prefix: number }[]> {
-    const all = await nl("dump addresses", () => this.#sock.getAddresses({ family: AF_INET }));
+    const all = await nl("dump addresses", () => this.#do((s) => s.getAddresses({ family: AF_INET })));
     return all
       .filter((m) => index === undefined || m.data.index === index)
       .map((m) => ({
@@ -218,7 +234,7 @@ export class Rtnl {
   async addRoute(spec: RouteSpec, replace = false): Promise<void> {
     const { data, attrs } = routeMessage(spec);
     await nl(`add route ${spec.dst} table ${spec.table ?? RT_TABLE_MAIN}`, () =>
-      this.#sock.newRoute(data, attrs, { flags: replace ? CREATE_REPLACE : CREATE_EXCL }),
+      this.#do((s) => s.newRoute(data, attrs, { flags: replace ? CREATE_REPLACE : CREATE_EXCL })),
     );
   }
 
@@ -230,7 +246,7 @@ export class Rtnl {
     data.type = undefined;
     data.scope = "NOWHERE";
     try {
-      await this.#sock.delRoute(data, attrs);
+      await this.#do((s) => s.delRoute(data, attrs));
       return true;
     } catch (err) {
       if (isGone(err)) return false;
@@ -239,7 +255,7 @@ export class Rtnl {
   }
 
   async routes(table?: number): Promise<RouteInfo[]> {
-    const all = await nl("dump routes", () => this.#sock.getRoutes({ family: AF_INET }));
+    const all = await nl("dump routes", () => this.#do((s) => s.getRoutes({ family: AF_INET })));
     const out: RouteInfo[] = [];
     for (const m of all) {
       const t = m.attrs.table ?? m.data.table ?? 0;
@@ -261,7 +277,7 @@ export class Rtnl {
   async addRule(spec: RuleSpec): Promise<boolean> {
     const { data, attrs } = ruleMessage(spec);
     try {
-      await this.#sock.newRule(data, attrs, { flags: CREATE_EXCL });
+      await this.#do((s) => s.newRule(data, attrs, { flags: CREATE_EXCL }));
       return true;
     } catch (err) {
       if (isExists(err)) return false;
@@ -273,7 +289,7 @@ export class Rtnl {
   async deleteRule(spec: RuleSpec): Promise<boolean> {
     const { data, attrs } = ruleMessage(spec);
     try {
-      await this.#sock.delRule(data, attrs);
+      await this.#do((s) => s.delRule(data, attrs));
       return true;
     } catch (err) {
       if (isGone(err)) return false;
@@ -282,7 +298,7 @@ export class Rtnl {
   }
 
   async rules(): Promise<RuleInfo[]> {
-    const all = await nl("dump rules", () => this.#sock.getRules({ family: AF_INET }));
+    const all = await nl("dump rules", () => this.#do((s) => s.getRules({ family: AF_INET })));
     return all.map((m) => ({
       priority: m.attrs.priority,
       table: m.attrs.table ?? m.data.table ?? 0,
@@ -295,16 +311,18 @@ export class Rtnl {
 
   async setPermanentNeighbour(index: number, ip: string, mac: string): Promise<void> {
     await nl(`add neighbour ${ip}`, () =>
-      this.#sock.newNeighbor(
-        { family: AF_INET, ifindex: index, state: { permanent: true } },
-        { dst: parseIpv4(ip), lladdr: parseMac(mac) },
-        { flags: CREATE_REPLACE },
+      this.#do((s) =>
+        s.newNeighbor(
+          { family: AF_INET, ifindex: index, state: { permanent: true } },
+          { dst: parseIpv4(ip), lladdr: parseMac(mac) },
+          { flags: CREATE_REPLACE },
+        ),
       ),
     );
   }
 
   async neighbours(index: number): Promise<NeighbourInfo[]> {
-    const all = await nl("dump neighbours", () => this.#sock.getNeighbors({ family: AF_INET }));
+    const all = await nl("dump neighbours", () => this.#do((s) => s.getNeighbors({ family: AF_INET })));
     return all
       .filter((m) => m.data.ifindex === index)
       .map((m) => ({
