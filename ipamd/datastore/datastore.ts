@@ -210,6 +210,19 @@ export class Datastore {
     return true;
   }
 
+  /**
+   * Undoes a release() whose persist failed (the checkpoint still says the key
+   * holds the address). false if the key or address was taken meanwhile.
+   */
+  reinstate(a: Assignment): boolean {
+    const k = keyString(a.key);
+    if (this.#assignments.has(k) || this.#byIp.has(a.ip)) return false;
+    this.#assignments.set(k, cloneAssignment(a));
+    this.#byIp.set(a.ip, k);
+    this.#cooldown.delete(a.ip);
+    return true;
+  }
+
   /** CNI GC: releases every assignment of `network` not in `valid`. Returns the released ones. */
   gc(
     network: string,
