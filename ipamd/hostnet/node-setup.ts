@@ -19,13 +19,13 @@ export interface NodeSetupConfig {
 function runIn(ns: HostNamespace, cmd: string, args: string[], input?: string): Promise<string> {
   const [file, argv] = ns.path === undefined ? [cmd, args] : ["nsenter", [`--net=${ns.path}`, cmd, ...args]];
   return new Promise((resolve, reject) => {
-    const child = spawn(file, argv, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(file, argv, { stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
+    child.stdout?.on("data", (d: Buffer) => {
       stdout += d.toString();
     });
-    child.stderr.on("data", (d: Buffer) => {
+    child.stderr?.on("data", (d: Buffer) => {
       stderr += d.toString();
     });
     child.on("error", (err) => reject(new HostnetError("iptables", `${cmd}: ${err.message}`)));
@@ -33,7 +33,9 @@ function runIn(ns: HostNamespace, cmd: string, args: string[], input?: string): 
       if (code === 0) resolve(stdout);
       else reject(new HostnetError("iptables", `${cmd} ${args.join(" ")} exited ${code}: ${stderr.trim()}`));
     });
-    child.stdin.end(input ?? "");
+    // A tool that exits early (bad input) closes its stdin: report its exit code, not EPIPE.
+    child.stdin?.on("error", () => undefined);
+    child.stdin?.end(input);
   });
 }
 
