@@ -14,7 +14,11 @@ const bin = `${root}build/vpc-cni`;
 const loopback = "/usr/lib/cni/loopback";
 delete process.env["NODE_EXTRA_CA_CERTS"];
 
-function run(cmd: string[], env: Record<string, string>, stdin: string): Promise<{ ms: number; code: number }> {
+function run(
+  cmd: string[],
+  env: Record<string, string>,
+  stdin: string,
+): Promise<{ ms: number; code: number }> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const p = spawn(cmd[0]!, cmd.slice(1), { env: { PATH: process.env["PATH"] ?? "", ...env } });
@@ -43,11 +47,17 @@ if (process.getuid?.() === 0) {
 const conf = (v: string) =>
   JSON.stringify({ cniVersion: v, name: "vpc", type: "vpc-cni", socketPath: fake.socketPath });
 const base = { CNI_PATH: "/usr/lib/cni", CNI_IFNAME: "eth0", CNI_NETNS: netns || "/proc/1/ns/net" };
-const variants: { name: string; cmd: string[]; env: Record<string, string>; stdin: (i: number) => string }[] = [
-  { name: "VERSION vpc-cni (bun)", cmd: [bin], env: { CNI_COMMAND: "VERSION" }, stdin: () => "" },
-  { name: "VERSION node cni/main.ts", cmd: ["node", `${root}cni/main.ts`], env: { CNI_COMMAND: "VERSION" }, stdin: () => "" },
-  { name: "VERSION loopback (Go)", cmd: [loopback], env: { CNI_COMMAND: "VERSION" }, stdin: () => "" },
-];
+const variants: { name: string; cmd: string[]; env: Record<string, string>; stdin: (i: number) => string }[] =
+  [
+    { name: "VERSION vpc-cni (bun)", cmd: [bin], env: { CNI_COMMAND: "VERSION" }, stdin: () => "" },
+    {
+      name: "VERSION node cni/main.ts",
+      cmd: ["node", `${root}cni/main.ts`],
+      env: { CNI_COMMAND: "VERSION" },
+      stdin: () => "",
+    },
+    { name: "VERSION loopback (Go)", cmd: [loopback], env: { CNI_COMMAND: "VERSION" }, stdin: () => "" },
+  ];
 for (const [name, cmd] of [
   ["vpc-cni (bun)", [bin]],
   ["node cni/main.ts", ["node", `${root}cni/main.ts`]],
