@@ -11,6 +11,7 @@
 
 import { describeShortfall } from "./explain.ts";
 import {
+  deficitAddresses,
   eniPool,
   maxEnis,
   minusPool,
@@ -98,7 +99,7 @@ function grow(input: PlannerInput, podEnis: PlannerEni[], pool: Pool, units: num
     left -= n;
   }
 
-  const deficit = units * unit;
+  const deficit = deficitAddresses(settings, pool, Math.max(0, input.pendingDemand), perEni);
   if (left <= 0) return { actions, deficit };
 
   // Which limit bit? If the node could not hold the units even with an
