@@ -1,0 +1,276 @@
+// What each plugin request does to the datastore and the host. The order of
+// effects is the crash-safety argument:
+//   ADD: assign (memory) -> persist -> plumb -> answer. A crash after persist
+//        leaves an assignment the runtime will DEL or GC; a crash before it
+//        leaves nothing. Plumbing failure -> unassign + persist, nothing left.
+//   DEL: unplumb -> release into cooldown -> persist -> answer. A crash before
+//        persist keeps the address held (never double-assigned); the runtime
+//        retries DEL, which is idempotent.
+// The ADD path never calls EC2: a short pool answers TRY_AGAIN_LATER at once
+// and wakes the pool loop.
+
+import type { CheckpointError } from "../datastore/checkpoint.ts";
+import { keyString } from "../datastore/datastore.ts";
+import type { DurableDatastore } from "../datastore/durable.ts";
+import type { Assignment } from "../datastore/types.ts";
+import { HostnetError, type PodPlumbing } from "../hostnet/types.ts";
+import type { Logger } from "../log.ts";
+import type { IpamdMetrics } from "../metrics/metrics.ts";
+import { KeyedLock } from "./keylock.ts";
+import { addResult, podSpec, vethNameFor } from "./pod-spec.ts";
+import {
+  type AddRequest,
+  type CheckRequest,
+  CNI_ERR,
+  type DelRequest,
+  type GcRequest,
+  type IpamdError,
+  type IpamdRequest,
+  type IpamdResponse,
+} from "./protocol.ts";
+import type { RequestHandler } from "./server.ts";
+
+export interface PoolSignals {
+  /** An ADD found no free address: plan again now, counting this pod as waiting. */
+  wake(): void;
+  /** Why there is no free address, with numbers (from the planner's shortfall). */
+  explainShortage(nowMs: number): string;
+}
+
+export interface HandlerDeps {
+  /** Mutations that are on disk before they return (group-committed checkpoint). */
+  durable: DurableDatastore;
+  plumbing: PodPlumbing;
+  pool: PoolSignals;
+  readiness: () => { ready: boolean; reason?: string };
+  metrics: IpamdMetrics;
+  log: Logger;
+  now?: () => number;
+}
+
+const fail = (code: number, msg: string, details?: string): IpamdResponse => ({
+  ok: false,
+  error: details === undefined ? { code, msg } : { code, msg, details },
+});
+
+function plumbingError(e: unknown, what: string): IpamdError {
+  if (e instanceof HostnetError) {
+    const code =
+      e.kind === "exists" || e.kind === "no-netns" || e.kind === "invalid"
+        ? CNI_ERR.INVALID_ENV
+        : CNI_ERR.IO_FAILURE;
+    return { code, msg: `${what}: ${e.message}` };
+  }
+  return { code: CNI_ERR.INTERNAL, msg: `${what}: ${(e as Error).message}` };
+}
+
+export class IpamdHandlers implements RequestHandler {
+  readonly #d: HandlerDeps;
+  readonly #lock = new KeyedLock();
+  readonly #now: () => number;
+
+  constructor(deps: HandlerDeps) {
+    this.#d = deps;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  async handle(req: IpamdRequest): Promise<IpamdResponse> {
+    const t0 = performance.now();
+    const log =
+      req.op === "add" || req.op === "del" || req.op === "check"
+        ? this.#d.log.child({
+            op: req.op,
+            podNamespace: req.pod.namespace,
+            podName: req.pod.name,
+            containerId: req.key.containerId,
+            ifName: req.key.ifName,
+          })
+        : this.#d.log.child({ op: req.op });
+    let res: IpamdResponse;
+    if (req.op !== "status" && !this.#d.readiness().ready && req.op !== "del") {
+      const why = this.#d.readiness().reason ?? "starting";
+      res = fail(CNI_ERR.TRY_AGAIN_LATER, `ipamd is not ready: ${why}`);
+    } else {
+      switch (req.op) {
+        case "add":
+          res = await this.#lock.run(keyString(req.key), () => this.#add(req, log));
+          break;
+        case "del":
+          res = await this.#lock.run(keyString(req.key), () => this.#del(req, log));
+          break;
+        case "check":
+          res = await this.#lock.run(keyString(req.key), () => this.#check(req));
+          break;
+        case "gc":
+          res = await this.#gc(req, log);
+          break;
+        case "status":
+          res = this.#status();
+          break;
+      }
+    }
+    const ms = performance.now() - t0;
+    if (req.op !== "status") this.#d.metrics.observeRequest(req.op, res.ok, ms);
+    if (res.ok) {
+      const ip = res.op === "add" ? res.result.ip : undefined;
+      if (req.op !== "status") log.info({ ms: Math.round(ms * 100) / 100, ip }, `${req.op} ok`);
+    } else {
+      log.warn(
+        { ms: Math.round(ms * 100) / 100, code: res.error.code, err: res.error.msg },
+        `${req.op} failed`,
+      );
+    }
+    return res;
+  }
+
+  #checkpointFailed(error: CheckpointError, log: Logger): IpamdError {
+    this.#d.metrics.checkpointError("write");
+    log.error({ err: error.message }, "checkpoint write failed");
+    return { code: CNI_ERR.IO_FAILURE, msg: `cannot write the checkpoint: ${error.message}` };
+  }
+
+  async #add(req: AddRequest, log: Logger): Promise<IpamdResponse> {
+    const { durable } = this.#d;
+    const ds = durable.ds;
+    const hostVeth = vethNameFor(req.link.vethPrefix, req.pod, req.key);
+    // In memory, then on disk, before anything else happens.
+    const r = await durable.assign({ key: req.key, pod: req.pod, netns: req.netns, hostVeth });
+    if (!r.ok) {
+      if (r.reason === "persist-failed") return { ok: false, error: this.#checkpointFailed(r.error, log) };
+      this.#d.pool.wake();
+      return fail(CNI_ERR.TRY_AGAIN_LATER, this.#d.pool.explainShortage(this.#now()));
+    }
+    const a = r.assignment;
+    const eni = ds.eni(a.eniId);
+    if (eni === undefined) {
+      // Cannot happen while the datastore's invariants hold; refuse rather than guess a route table.
+      return fail(CNI_ERR.INTERNAL, `address ${a.ip} has no ENI in the datastore`);
+    }
+    if (!r.created) {
+      // A repeated ADD for the same attachment: the runtime never saw the
+      // first answer. Same address; re-plumb from scratch so the answer's
+      // MACs describe interfaces that really exist.
+      log.info({ ip: a.ip }, "repeated ADD: same address, plumbing again");
+      try {
+        await this.#d.plumbing.del(podSpec(a, eni, req.link.mtu));
+      } catch (e) {
+        return { ok: false, error: plumbingError(e, "removing the earlier plumbing") };
+      }
+    }
+    const spec = podSpec({ ...a, netns: req.netns }, eni, req.link.mtu);
+    try {
+      const links = await this.#d.plumbing.add(spec);
+      return { ok: true, op: "add", result: addResult(a, eni, req.link, links) };
+    } catch (e) {
+      // plumbing.add rolled its own steps back; give the address back too
+      // (straight to free: no pod ever used it).
+      ds.unassign(req.key);
+      const saved = await durable.persist();
+      if (!saved.ok) this.#checkpointFailed(saved.error, log);
+      return { ok: false, error: plumbingError(e, `setting up ${req.key.ifName} in ${req.netns}`) };
+    }
+  }
+
+  async #del(req: DelRequest, log: Logger): Promise<IpamdResponse> {
+    const { durable } = this.#d;
+    const ds = durable.ds;
+    const a = ds.get(req.key);
+    // Unknown key: nothing is held (never added, or already deleted).
+    if (a === undefined) return { ok: true, op: "del" };
+    try {
+      await this.#d.plumbing.del(
+        podSpec({ ...a, netns: req.netns || a.netns }, ds.eni(a.eniId), req.link.mtu),
+      );
+    } catch (e) {
+      // Keep the address held: its host route may still point at the old veth.
+      return { ok: false, error: plumbingError(e, "removing the pod's interfaces") };
+    }
+    const r = await durable.release(req.key);
+    if (!r.ok && r.reason === "persist-failed")
+      return { ok: false, error: this.#checkpointFailed(r.error, log) };
+    return { ok: true, op: "del" };
+  }
+
+  async #check(req: CheckRequest): Promise<IpamdResponse> {
+    const ds = this.#d.durable.ds;
+    const a = ds.get(req.key);
+    if (a === undefined) {
+      return fail(CNI_ERR.UNKNOWN_CONTAINER, `ipamd holds no address for container ${req.key.containerId}`);
+    }
+    if (a.ip !== req.expectIp) {
+      return fail(CNI_ERR.INTERNAL, `the runtime expects ${req.expectIp} but ipamd assigned ${a.ip}`);
+    }
+    const eni = ds.eni(a.eniId);
+    if (eni === undefined || ds.ownerOf(a.ip) !== a.eniId) {
+      return fail(CNI_ERR.INTERNAL, `address ${a.ip} is no longer on any ENI of this node`);
+    }
+    const problems = await this.#d.plumbing.check(podSpec({ ...a, netns: req.netns }, eni, req.link.mtu));
+    if (problems.length > 0) {
+      return fail(
+        CNI_ERR.INTERNAL,
+        `pod networking differs from what ADD set up (${problems.length} problem(s))`,
+        problems.map((p) => `${p.what}: ${p.message}`).join("; "),
+      );
+    }
+    return { ok: true, op: "check" };
+  }
+
+  async #gc(req: GcRequest, log: Logger): Promise<IpamdResponse> {
+    const ds = this.#d.durable.ds;
+    const keep = new Set(req.valid.map((v) => keyString({ network: req.network, ...v })));
+    const stale = ds
+      .assignments()
+      .filter((a) => a.key.network === req.network && !keep.has(keyString(a.key)));
+    const released: Assignment[] = [];
+    for (const a of stale) {
+      const k = keyString(a.key);
+      // An ADD in flight for this key is newer than the runtime's list.
+      if (this.#lock.busy(k)) continue;
+      const r = await this.#lock.run(k, () => this.#gcOne(a, log));
+      if (r) released.push(r);
+    }
+    if (released.length > 0) {
+      const saved = await this.#d.durable.persist();
+      if (!saved.ok) {
+        for (const a of released) ds.reinstate(a);
+        return { ok: false, error: this.#checkpointFailed(saved.error, log) };
+      }
+    }
+    return { ok: true, op: "gc", released: released.length };
+  }
+
+  async #gcOne(stale: Assignment, log: Logger): Promise<Assignment | undefined> {
+    const ds = this.#d.durable.ds;
+    const a = ds.get(stale.key);
+    if (a === undefined || a.ip !== stale.ip) return undefined;
+    try {
+      // (MTU plays no part in removing interfaces.)
+      await this.#d.plumbing.del(podSpec(a, ds.eni(a.eniId), 1500));
+    } catch (e) {
+      log.warn(
+        { containerId: a.key.containerId, err: (e as Error).message },
+        "GC could not unplumb; keeping address",
+      );
+      return undefined;
+    }
+    const r = ds.release(a.key, this.#now());
+    log.info({ containerId: a.key.containerId, ip: a.ip, pod: a.pod }, "GC released");
+    return r.ok ? r.assignment : undefined;
+  }
+
+  #status(): IpamdResponse {
+    const r = this.#d.readiness();
+    const now = this.#now();
+    const available = r.ready ? this.#d.durable.ds.counts(now).available : 0;
+    if (!r.ready)
+      return { ok: true, op: "status", result: { ready: false, available, reason: r.reason ?? "starting" } };
+    if (available === 0) {
+      return {
+        ok: true,
+        op: "status",
+        result: { ready: false, available, reason: this.#d.pool.explainShortage(now) },
+      };
+    }
+    return { ok: true, op: "status", result: { ready: true, available } };
+  }
+}

@@ -1,0 +1,64 @@
+// Pure translations between the datastore's view and hostnet/protocol shapes.
+import { intToIp, ipToInt } from "../datastore/addr.ts";
+import type { Assignment, EniInfo } from "../datastore/types.ts";
+import { hostVethName } from "../hostnet/naming.ts";
+import type { PodLinks, PodNetworkSpec } from "../hostnet/types.ts";
+import type { AddResult, AttachmentKey, LinkOptions, PodRef } from "./protocol.ts";
+
+export const POD_GATEWAY = "169.254.1.1";
+export const MAIN_TABLE = 254;
+
+/** The VPC router answers on the subnet's first usable address (network + 1). */
+export function subnetGateway(cidr: string): string {
+  const [base, len] = cidr.split("/");
+  const bits = Number(len);
+  if (base === undefined || !Number.isInteger(bits) || bits < 0 || bits > 30) {
+    throw new Error(`not an IPv4 subnet: ${JSON.stringify(cidr)}`);
+  }
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return intToIp(((ipToInt(base) & mask) >>> 0) + 1);
+}
+
+/** Route table of the ENI owning a pod's address: main for the primary ENI, else device + 1. */
+export function routeTableOf(eni: Pick<EniInfo, "primary" | "deviceIndex">): number {
+  return eni.primary ? MAIN_TABLE : eni.deviceIndex + 1;
+}
+
+/**
+ * The host veth name. Kubernetes pods: AWS VPC CNI's scheme over
+ * "<namespace>.<name>". Runtimes without pod metadata: the container id
+ * stands in, so two such containers never share a name.
+ */
+export function vethNameFor(prefix: string, pod: PodRef, key: AttachmentKey): string {
+  if (pod.namespace !== "" || pod.name !== "") return hostVethName(prefix, pod.namespace, pod.name);
+  return hostVethName(prefix, "container", key.containerId);
+}
+
+export function podSpec(
+  a: Pick<Assignment, "ip" | "netns" | "hostVeth" | "key">,
+  eni: Pick<EniInfo, "primary" | "deviceIndex"> | undefined,
+  mtu: number,
+): PodNetworkSpec {
+  const spec: PodNetworkSpec = {
+    netnsPath: a.netns,
+    ifName: a.key.ifName,
+    hostVethName: a.hostVeth,
+    podIp: a.ip,
+    mtu,
+  };
+  if (eni !== undefined && !eni.primary) spec.eniTable = routeTableOf(eni);
+  return spec;
+}
+
+export function addResult(a: Assignment, eni: EniInfo, link: LinkOptions, links: PodLinks): AddResult {
+  return {
+    ip: a.ip,
+    eniId: eni.id,
+    routeTable: routeTableOf(eni),
+    subnetGateway: subnetGateway(eni.subnetCidr),
+    podGateway: POD_GATEWAY,
+    mtu: link.mtu,
+    hostInterface: links.hostInterface,
+    podInterface: links.podInterface,
+  };
+}

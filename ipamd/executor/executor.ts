@@ -1,0 +1,211 @@
+// Applies one PlanAction through EC2, the host and the datastore. Ordering
+// rules (the "never lose or double-assign" argument):
+//  - growth is recorded in the datastore only after EC2 said what it added,
+//    and only what it said (AssignResult lists only the new addresses);
+//  - shrinking WITHDRAWS from the datastore first (only free addresses can
+//    be withdrawn), so no ADD can take an address EC2 is taking away; if EC2
+//    refuses, the addresses go back.
+// Errors are thrown as they come (Ec2Error, HostnetError); outcome.ts says
+// what they mean for the round.
+import type { Ec2Api } from "../../cloud/ec2/types.ts";
+import type { ImdsApi, ImdsEni } from "../../cloud/imds/types.ts";
+import type { Datastore } from "../datastore/datastore.ts";
+import type { EniInfo } from "../datastore/types.ts";
+import type { Logger } from "../log.ts";
+import type { PlanAction } from "../planner/types.ts";
+import type { EniHost } from "./eni-host.ts";
+import { type EniTagContext, eniDescription, eniTags } from "./tags.ts";
+
+export interface ExecutorDeps {
+  ec2: Ec2Api;
+  imds: ImdsApi;
+  ds: Datastore;
+  host: EniHost;
+  tags: EniTagContext;
+  log: Logger;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** How long a new ENI may take to show in IMDS / detach in EC2. */
+  waitMs?: number;
+  pollMs?: number;
+}
+
+export interface ActionDone {
+  /** True when something was given back to EC2 (the planner's scale-down damping). */
+  scaledDown: boolean;
+  /** ENIs whose addresses changed (their IMDS view may lag for a while). */
+  touched: string[];
+}
+
+export class Executor {
+  readonly #d: ExecutorDeps;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(d: ExecutorDeps) {
+    this.#d = d;
+    this.#now = d.now ?? Date.now;
+    this.#sleep = d.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  async apply(a: PlanAction): Promise<ActionDone> {
+    switch (a.kind) {
+      case "create-eni":
+        return this.#createEni(a);
+      case "assign-ips": {
+        const r = await this.#d.ec2.assignPrivateIpAddresses({ eniId: a.eniId, ipCount: a.count });
+        this.#d.ds.addIps(a.eniId, r.ips);
+        return { scaledDown: false, touched: [a.eniId] };
+      }
+      case "assign-prefixes": {
+        const r = await this.#d.ec2.assignPrivateIpAddresses({ eniId: a.eniId, prefixCount: a.count });
+        this.#d.ds.addPrefixes(a.eniId, r.prefixes);
+        return { scaledDown: false, touched: [a.eniId] };
+      }
+      case "release-ips":
+        return this.#releaseIps(a.eniId, a.ips);
+      case "release-prefixes":
+        return this.#releasePrefixes(a.eniId, a.prefixes);
+      case "delete-eni":
+        return this.#deleteEni(a.eniId);
+    }
+  }
+
+  async #poll<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+    const deadline = this.#now() + (this.#d.waitMs ?? 30_000);
+    for (;;) {
+      const v = await probe();
+      if (v !== undefined) return v;
+      if (this.#now() >= deadline) throw new Error(`timed out waiting for ${what}`);
+      await this.#sleep(this.#d.pollMs ?? 200);
+    }
+  }
+
+  async #createEni(a: Extract<PlanAction, { kind: "create-eni" }>): Promise<ActionDone> {
+    const { ec2, ds, log, tags } = this.#d;
+    const eni = await ec2.createNetworkInterface({
+      subnetId: a.subnetId,
+      securityGroupIds: a.securityGroupIds,
+      description: eniDescription(tags.instanceId),
+      ...(a.ipCount > 0 ? { secondaryIpCount: a.ipCount } : {}),
+      ...(a.prefixCount > 0 ? { prefixCount: a.prefixCount } : {}),
+      tags: eniTags(tags, this.#now()),
+    });
+    log.info({ eniId: eni.id, ips: eni.secondaryIps.length, prefixes: eni.prefixes.length }, "created ENI");
+    let attachmentId: string | undefined;
+    try {
+      const att = await ec2.attachNetworkInterface({
+        eniId: eni.id,
+        instanceId: tags.instanceId,
+        deviceIndex: a.deviceIndex,
+      });
+      attachmentId = att.attachmentId;
+      try {
+        await ec2.setDeleteOnTermination({ eniId: eni.id, attachmentId, value: true });
+      } catch (e) {
+        // Not fatal: the leak cleaner deletes it if the instance dies first.
+        log.warn({ eniId: eni.id, err: (e as Error).message }, "could not set DeleteOnTermination");
+      }
+      const seen = await this.#poll<ImdsEni>(`ENI ${eni.id} in IMDS`, async () =>
+        (await this.#d.imds.enis()).find((x) => x.interfaceId === eni.id || x.mac === eni.macAddress),
+      );
+      const info: EniInfo = {
+        id: eni.id,
+        mac: eni.macAddress,
+        deviceIndex: a.deviceIndex,
+        primary: false,
+        subnetId: eni.subnetId,
+        subnetCidr: seen.subnetCidr,
+        primaryIp: eni.primaryIp,
+        attachedAtMs: this.#now(),
+      };
+      await this.#d.host.setup(info);
+      ds.upsertEni(info);
+      ds.addIps(eni.id, eni.secondaryIps);
+      ds.addPrefixes(eni.id, eni.prefixes);
+      log.info({ eniId: eni.id, deviceIndex: a.deviceIndex }, "ENI attached and set up");
+      return { scaledDown: false, touched: [eni.id] };
+    } catch (e) {
+      // Roll back so EC2 holds nothing the datastore does not know about.
+      await this.#discard(eni.id, attachmentId).catch((re: unknown) =>
+        log.warn(
+          { eniId: eni.id, err: (re as Error).message },
+          "rollback of new ENI failed; the leak cleaner will get it",
+        ),
+      );
+      throw e;
+    }
+  }
+
+  async #discard(eniId: string, attachmentId: string | undefined): Promise<void> {
+    if (attachmentId !== undefined) {
+      await this.#d.ec2.detachNetworkInterface({ attachmentId, force: true });
+      await this.#waitDetached(eniId);
+    }
+    await this.#d.ec2.deleteNetworkInterface(eniId);
+  }
+
+  async #waitDetached(eniId: string): Promise<void> {
+    await this.#poll(`ENI ${eniId} to detach`, async () => {
+      const [e] = await this.#d.ec2.describeNetworkInterfaces({ ids: [eniId] });
+      return e === undefined || e.status === "available" ? true : undefined;
+    });
+  }
+
+  async #releaseIps(eniId: string, ips: string[]): Promise<ActionDone> {
+    const { ds, ec2 } = this.#d;
+    // Re-checked right before the call: only addresses still free leave.
+    const taken = ds.withdrawIps(eniId, ips, this.#now());
+    if (taken.length === 0) return { scaledDown: false, touched: [] };
+    try {
+      await ec2.unassignPrivateIpAddresses({ eniId, ips: taken });
+    } catch (e) {
+      ds.addIps(eniId, taken);
+      throw e;
+    }
+    return { scaledDown: true, touched: [eniId] };
+  }
+
+  async #releasePrefixes(eniId: string, prefixes: string[]): Promise<ActionDone> {
+    const { ds, ec2 } = this.#d;
+    const taken = ds.withdrawPrefixes(eniId, prefixes, this.#now());
+    if (taken.length === 0) return { scaledDown: false, touched: [] };
+    try {
+      await ec2.unassignPrivateIpAddresses({ eniId, prefixes: taken });
+    } catch (e) {
+      ds.addPrefixes(eniId, taken);
+      throw e;
+    }
+    return { scaledDown: true, touched: [eniId] };
+  }
+
+  async #deleteEni(eniId: string): Promise<ActionDone> {
+    const { ds, ec2, log } = this.#d;
+    const info = ds.eni(eniId);
+    if (info === undefined || info.primary) return { scaledDown: false, touched: [] };
+    const held = ds.ipsOf(eniId);
+    if (!ds.withdrawEni(eniId, this.#now())) return { scaledDown: false, touched: [] };
+    const putBack = () => {
+      ds.upsertEni(info);
+      ds.addIps(eniId, held.ips);
+      ds.addPrefixes(eniId, held.prefixes);
+    };
+    let attachmentId: string | undefined;
+    try {
+      const [e] = await ec2.describeNetworkInterfaces({ ids: [eniId] });
+      attachmentId = e?.attachment?.attachmentId;
+      if (attachmentId !== undefined) await ec2.detachNetworkInterface({ attachmentId });
+    } catch (e) {
+      putBack();
+      throw e;
+    }
+    // From here the ENI is leaving the node whatever happens next.
+    await this.#d.host
+      .teardown(info)
+      .catch((e: unknown) => log.warn({ eniId, err: (e as Error).message }, "ENI teardown"));
+    if (attachmentId !== undefined) await this.#waitDetached(eniId);
+    await ec2.deleteNetworkInterface(eniId);
+    log.info({ eniId }, "deleted ENI");
+    return { scaledDown: true, touched: [eniId] };
+  }
+}

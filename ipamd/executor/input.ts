@@ -1,0 +1,82 @@
+// Pure helpers of the pool loop: what the planner sees, which observed ENIs
+// are trusted, and the metrics snapshot. Table-tested in test/unit/daemon.
+import type { InstanceLimits } from "../../cloud/limits/types.ts";
+import type { ObservedEni, PoolCounts } from "../datastore/types.ts";
+import type { PoolSnapshot } from "../metrics/metrics.ts";
+import type { PlannerEni, PlannerInput, PlannerSubnet, PlanResult, PoolSettings } from "../planner/types.ts";
+
+export interface PoolState {
+  settings: PoolSettings;
+  limits: InstanceLimits;
+  subnet: PlannerSubnet;
+  podsOnPrimaryEni: boolean;
+  pendingDemand: number;
+  lastScaleDownMs: number;
+}
+
+export function plannerInput(s: PoolState, enis: PlannerEni[], nowMs: number): PlannerInput {
+  return {
+    nowMs,
+    settings: s.settings,
+    limits: s.limits,
+    enis,
+    subnet: { ...s.subnet },
+    pendingDemand: Math.max(0, s.pendingDemand),
+    lastScaleDownMs: s.lastScaleDownMs,
+    podsOnPrimaryEni: s.podsOnPrimaryEni,
+  };
+}
+
+/**
+ * IMDS and EC2 lag ipamd's own changes by seconds. For ENIs the executor
+ * touched within the window, the datastore's view stands (an address just
+ * assigned must not be dropped because IMDS does not list it yet, nor one
+ * just released re-added); every other ENI follows the observation.
+ */
+export function trustObservation(
+  observed: readonly ObservedEni[],
+  current: readonly ObservedEni[],
+  touchedAtMs: ReadonlyMap<string, number>,
+  nowMs: number,
+  windowMs: number,
+): ObservedEni[] {
+  const recent = (id: string) => {
+    const t = touchedAtMs.get(id);
+    return t !== undefined && nowMs - t < windowMs;
+  };
+  const cur = new Map(current.map((e) => [e.id, e]));
+  const out: ObservedEni[] = [];
+  const seen = new Set<string>();
+  for (const o of observed) {
+    seen.add(o.id);
+    const c = cur.get(o.id);
+    out.push(recent(o.id) && c !== undefined ? c : o);
+  }
+  for (const c of current) if (!seen.has(c.id) && recent(c.id)) out.push(c);
+  return out.sort((a, b) => a.deviceIndex - b.deviceIndex);
+}
+
+/** Pods the node can address at its limit: pod ENIs × slots × (16 with prefixes). */
+export function maxPodAddresses(s: Pick<PoolState, "limits" | "settings" | "podsOnPrimaryEni">): number {
+  const enis = Math.min(s.limits.maxEnis, s.settings.maxEni ?? Number.POSITIVE_INFINITY);
+  const podEnis = Math.max(0, enis - (s.podsOnPrimaryEni ? 0 : 1));
+  return podEnis * Math.max(0, s.limits.ipv4PerEni - 1) * (s.settings.prefixDelegation ? 16 : 1);
+}
+
+export function poolSnapshot(
+  c: PoolCounts,
+  s: Pick<PoolState, "limits" | "settings" | "podsOnPrimaryEni">,
+  last: PlanResult | undefined,
+): PoolSnapshot {
+  return {
+    total: c.total,
+    assigned: c.assigned,
+    available: c.available,
+    cooldown: c.cooldown,
+    enis: c.enis,
+    maxEnis: Math.min(s.limits.maxEnis, s.settings.maxEni ?? Number.POSITIVE_INFINITY),
+    prefixes: c.prefixes,
+    deficit: last?.deficit ?? 0,
+    maxPods: maxPodAddresses(s),
+  };
+}

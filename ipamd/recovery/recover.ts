@@ -1,0 +1,143 @@
+// Start-up: rebuild the datastore from what the instance really has (IMDS +
+// EC2, see observe.ts) and who held what (the checkpoint).
+//  - An assignment whose address neither IMDS nor EC2 shows any more is
+//    reported and dropped: that pod's address is gone from the VPC anyway.
+//  - One whose address only one source shows (lag) is kept; it is never
+//    handed out while the assignment lives.
+//  - A missing or corrupt checkpoint is reported (log + metric), the corrupt
+//    file is kept aside for forensics, and ipamd starts from EC2's state:
+//    never a crash loop.
+//  - Secondary ENIs' host links are set up again (idempotent).
+import { rename } from "node:fs/promises";
+import type { Ec2Api } from "../../cloud/ec2/types.ts";
+import type { ImdsApi } from "../../cloud/imds/types.ts";
+import type { Checkpoint } from "../datastore/checkpoint.ts";
+import type { DurableDatastore } from "../datastore/durable.ts";
+import { reconcile } from "../datastore/reconcile.ts";
+import type { Assignment } from "../datastore/types.ts";
+import type { EniHost } from "../executor/eni-host.ts";
+import type { Logger } from "../log.ts";
+import type { IpamdMetrics } from "../metrics/metrics.ts";
+import { observe, ownsAddress } from "./observe.ts";
+
+export interface RecoveryDeps {
+  imds: ImdsApi;
+  ec2: Ec2Api;
+  durable: DurableDatastore;
+  checkpoint: Checkpoint;
+  host: EniHost;
+  instanceId: string;
+  metrics: IpamdMetrics;
+  log: Logger;
+  now?: () => number;
+}
+
+export interface RecoveryReport {
+  enis: number;
+  addresses: number;
+  checkpoint: "ok" | "missing" | "corrupt";
+  restored: number;
+  dropped: Assignment[];
+  /** Kept although their address is not in the pool right now (one source lags). */
+  orphaned: Assignment[];
+  conflicts: Assignment[];
+  hostSetupFailures: string[];
+}
+
+export async function recover(d: RecoveryDeps): Promise<RecoveryReport> {
+  const { durable, log, metrics } = d;
+  const ds = durable.ds;
+  const now = (d.now ?? Date.now)();
+  const obs = await observe(d.imds, d.ec2, d.instanceId, now);
+  if (obs.ec2Error)
+    log.warn({ err: obs.ec2Error.message }, "EC2 unavailable at start: using IMDS's view alone");
+  for (const s of obs.skipped) log.info(s, "ENI not used for pods");
+  reconcile(ds, obs.pool);
+
+  const loaded = await d.checkpoint.load();
+  let checkpoint: RecoveryReport["checkpoint"] = "ok";
+  let state = { assignments: [] as Assignment[], cooldowns: [] as { ip: string; untilMs: number }[] };
+  if (loaded.ok) {
+    state = loaded.state;
+    if (loaded.warning !== undefined) {
+      checkpoint = "missing";
+      metrics.checkpointError("missing");
+      log.warn({ file: d.checkpoint.file }, loaded.warning);
+    }
+  } else {
+    checkpoint = "corrupt";
+    metrics.checkpointError("corrupt");
+    const aside = `${d.checkpoint.file}.bad-${now}`;
+    await rename(d.checkpoint.file, aside).catch(() => undefined);
+    log.error(
+      { err: loaded.error.message, keptAs: aside },
+      "checkpoint unreadable: starting from EC2's state; addresses of running pods are unknown until they are re-added or GC'd",
+    );
+  }
+
+  const r = ds.restore(state, now);
+  const dropped: Assignment[] = [];
+  const orphaned: Assignment[] = [];
+  for (const a of r.orphaned) {
+    if (ownsAddress(obs.owned, a.ip)) {
+      orphaned.push(a);
+      continue;
+    }
+    ds.unassign(a.key);
+    dropped.push(a);
+  }
+  metrics.droppedAtRecovery(dropped.length);
+  for (const a of dropped) {
+    log.warn(
+      { ip: a.ip, pod: a.pod, containerId: a.key.containerId },
+      "assignment dropped: the instance no longer owns its address",
+    );
+  }
+  for (const a of r.conflicts) {
+    log.error(
+      { ip: a.ip, pod: a.pod, containerId: a.key.containerId },
+      "checkpoint had two holders for one address; kept the older",
+    );
+  }
+
+  const hostSetupFailures: string[] = [];
+  for (const eni of ds.enis()) {
+    if (eni.primary) continue;
+    try {
+      await d.host.setup(eni);
+    } catch (e) {
+      hostSetupFailures.push(eni.id);
+      log.error({ eniId: eni.id, err: (e as Error).message }, "ENI host setup failed at start");
+    }
+  }
+
+  // Write the cleaned state now, so a corrupt file is replaced at once.
+  const saved = await durable.persist();
+  if (!saved.ok) {
+    metrics.checkpointError("write");
+    log.error({ err: saved.error.message }, "checkpoint write failed at start");
+  }
+  const counts = ds.counts(now);
+  const report: RecoveryReport = {
+    enis: counts.enis,
+    addresses: counts.total,
+    checkpoint,
+    restored: r.restored - dropped.length,
+    dropped,
+    orphaned,
+    conflicts: r.conflicts,
+    hostSetupFailures,
+  };
+  log.info(
+    {
+      enis: report.enis,
+      addresses: report.addresses,
+      checkpoint,
+      restored: report.restored,
+      dropped: dropped.length,
+      orphaned: orphaned.length,
+    },
+    "recovered state",
+  );
+  return report;
+}
