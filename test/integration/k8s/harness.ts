@@ -13,7 +13,7 @@ export const ADMIN_TOKEN = "admin";
 export const DEPLOY_DIR = join(import.meta.dirname, "../../../deploy");
 
 export function crdTexts(): string[] {
-  const dir = join(DEPLOY_DIR, "crds");
+  const dir = join(DEPLOY_DIR, "base", "crds");
   return readdirSync(dir)
     .filter((f) => f.endsWith(".yaml"))
     .map((f) => readFileSync(join(dir, f), "utf8"));
