@@ -3,7 +3,7 @@
 
 import { openNetns, openRtnlIn } from "./netns.ts";
 import { RT_TABLE_MAIN, type Rtnl } from "./rtnl.ts";
-import { FROM_POD_RULE_PRIORITY, POD_GATEWAY, TO_POD_RULE_PRIORITY } from "./spec.ts";
+import { fromRules, POD_GATEWAY, TO_POD_RULE_PRIORITY } from "./spec.ts";
 import { type CheckProblem, HostnetError, type PodNetworkSpec } from "./types.ts";
 
 async function checkHost(host: Rtnl, spec: PodNetworkSpec, out: CheckProblem[]): Promise<string | undefined> {
@@ -27,14 +27,19 @@ async function checkHost(host: Rtnl, spec: PodNetworkSpec, out: CheckProblem[]):
   ) {
     out.push({ what: "rule", message: `rule "to ${spec.podIp} lookup main pref 512" is missing` });
   }
-  if (
-    spec.eniTable !== undefined &&
-    !rules.some((r) => r.priority === FROM_POD_RULE_PRIORITY && r.src === ip32 && r.table === spec.eniTable)
-  ) {
-    out.push({
-      what: "rule",
-      message: `rule "from ${spec.podIp} lookup ${spec.eniTable} pref 1536" is missing`,
-    });
+  for (const want of fromRules(spec)) {
+    const dst = want.dst;
+    if (
+      !rules.some(
+        (r) => r.priority === want.priority && r.src === ip32 && r.table === want.table && r.dst === dst,
+      )
+    ) {
+      const to = dst === undefined ? "" : ` to ${dst}`;
+      out.push({
+        what: "rule",
+        message: `rule "from ${spec.podIp}${to} lookup ${want.table} pref 1536" is missing`,
+      });
+    }
   }
   return link?.mac;
 }

@@ -4,15 +4,16 @@ import { RT_TABLE_MAIN, type Rtnl, type RuleSpec } from "./rtnl.ts";
 import { FROM_POD_RULE_PRIORITY, TO_POD_RULE_PRIORITY } from "./spec.ts";
 import { HostnetError, type PodNetworkSpec } from "./types.ts";
 
-/** Rules can be duplicated by older tools (no NLM_F_EXCL): delete until none is left (bounded). */
+/** Deletes every rule matching `rule` (one per VPC CIDR, or duplicates left by other tools); bounded. */
 async function deleteAllRules(host: Rtnl, rule: RuleSpec): Promise<void> {
-  for (let i = 0; i < 16 && (await host.deleteRule(rule)); i++);
+  for (let i = 0; i < 64 && (await host.deleteRule(rule)); i++);
 }
 
 export async function delPod(host: Rtnl, spec: PodNetworkSpec): Promise<void> {
   const ip32 = `${spec.podIp}/32`;
   await deleteAllRules(host, { priority: TO_POD_RULE_PRIORITY, table: RT_TABLE_MAIN, dst: ip32 });
-  // table 0 = any: also cleans a from-rule when the caller no longer knows the ENI table.
+  // table 0 = any and no dst = any dst: one loop removes every from-rule of
+  // this pod, even when the caller no longer knows the ENI table or the CIDRs.
   await deleteAllRules(host, { priority: FROM_POD_RULE_PRIORITY, table: spec.eniTable ?? 0, src: ip32 });
 
   const hostLink = await host.linkByName(spec.hostVethName);

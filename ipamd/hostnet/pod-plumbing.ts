@@ -11,7 +11,7 @@ import { type NetnsHandle, openNetns, openRtnlIn } from "./netns.ts";
 import { checkPod } from "./pod-check.ts";
 import { delPod } from "./pod-del.ts";
 import { RT_TABLE_MAIN, type Rtnl } from "./rtnl.ts";
-import { FROM_POD_RULE_PRIORITY, POD_GATEWAY, TO_POD_RULE_PRIORITY, validatePodSpec } from "./spec.ts";
+import { fromRules, POD_GATEWAY, TO_POD_RULE_PRIORITY, validatePodSpec } from "./spec.ts";
 import {
   type CheckProblem,
   HostnetError,
@@ -113,8 +113,7 @@ export class NetlinkPodPlumbing implements PodPlumbing {
       const toRule = { priority: TO_POD_RULE_PRIORITY, table: RT_TABLE_MAIN, dst: ip32 };
       if (await host.addRule(toRule)) undo.push(() => host.deleteRule(toRule));
       await step("from-rule");
-      if (spec.eniTable !== undefined) {
-        const fromRule = { priority: FROM_POD_RULE_PRIORITY, table: spec.eniTable, src: ip32 };
+      for (const fromRule of fromRules(spec)) {
         if (await host.addRule(fromRule)) undo.push(() => host.deleteRule(fromRule));
       }
       return {

@@ -1,6 +1,6 @@
 // Validation of PodNetworkSpec and the constants of the pod wiring. Everything
 // is checked before the first netlink call, so bad input changes nothing.
-import { parseIpv4 } from "./addr.ts";
+import { parseCidr, parseIpv4 } from "./addr.ts";
 import { isValidIfName } from "./naming.ts";
 import { HostnetError, type PodNetworkSpec } from "./types.ts";
 
@@ -25,6 +25,24 @@ export function validatePodSpec(spec: PodNetworkSpec): void {
   parseIpv4(spec.podIp);
   if (!Number.isInteger(spec.mtu) || spec.mtu < 68 || spec.mtu > 65535) throw bad(`invalid mtu ${spec.mtu}`);
   if (spec.eniTable !== undefined) validateTable(spec.eniTable);
+  if (spec.eniTableDestinations !== undefined) {
+    if (spec.eniTable === undefined) throw bad("eniTableDestinations needs eniTable");
+    if (spec.eniTableDestinations.length === 0) throw bad("eniTableDestinations must not be empty");
+    for (const c of spec.eniTableDestinations) parseCidr(c);
+  }
+}
+
+/** The from-rules ADD installs for a spec (none for the primary ENI). */
+export function fromRules(
+  spec: PodNetworkSpec,
+): { priority: number; table: number; src: string; dst?: string }[] {
+  if (spec.eniTable === undefined) return [];
+  const base = { priority: FROM_POD_RULE_PRIORITY, table: spec.eniTable, src: `${spec.podIp}/32` };
+  if (spec.eniTableDestinations === undefined) return [base];
+  return [...new Set(spec.eniTableDestinations.map((c) => parseCidr(c).text))].map((dst) => ({
+    ...base,
+    dst,
+  }));
 }
 
 /** Route tables we may use: not 0 (unspec) nor 253-255 (default/main/local). */

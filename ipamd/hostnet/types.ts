@@ -16,6 +16,14 @@ export interface PodNetworkSpec {
    * the primary ENI: its pods' replies use the main table, so no from-rule.
    */
   eniTable?: number;
+  /**
+   * Only with eniTable. When set (on-node SNAT, the default), the from-rule is
+   * installed once per CIDR as `from podIp to <cidr> lookup <eniTable>`, with the
+   * VPC CIDRs here, so traffic leaving the VPC falls through to the main table,
+   * leaves by the primary ENI and gets SNATed to its IP (as the AWS VPC CNI does).
+   * Undefined (external SNAT): one `from podIp lookup <eniTable>` for everything.
+   */
+  eniTableDestinations?: string[];
 }
 
 export interface PodLinks {

@@ -168,6 +168,24 @@ describe.skipIf(!canUseNetns)("NetlinkPodPlumbing (real namespaces)", () => {
     }
   });
 
+  it("with eniTableDestinations the from-rule is limited to those CIDRs (on-node SNAT)", async () => {
+    const before = snapshot(node.name);
+    const { spec: base } = newPod(8);
+    const spec = { ...base, eniTableDestinations: ["10.99.0.0/16", "100.64.0.0/16"] };
+    await plumbing.add(spec);
+    const mine = rulesOf(node.name).filter((r) => r.src === spec.podIp);
+    expect(mine).toEqual([
+      expect.objectContaining({ priority: 1536, dst: "10.99.0.0", dstlen: 16, table: "8" }),
+      expect.objectContaining({ priority: 1536, dst: "100.64.0.0", dstlen: 16, table: "8" }),
+    ]);
+    expect(await plumbing.check(spec)).toEqual([]);
+    node.exec(["rule", "del", "pref", "1536", "from", spec.podIp, "to", "100.64.0.0/16"]);
+    expect(await plumbing.check(spec)).toEqual([expect.objectContaining({ what: "rule" })]);
+    // DEL without knowing table or CIDRs still removes every from-rule of the pod
+    await plumbing.del(base);
+    expect(snapshot(node.name)).toEqual(before);
+  });
+
   it("rejects bad input with kind invalid before touching anything", async () => {
     const { spec } = newPod();
     const before = snapshot(node.name);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { errnoOf, isExists, isGone, toHostnetError } from "../../../ipamd/hostnet/errors.ts";
-import { validatePodSpec } from "../../../ipamd/hostnet/spec.ts";
+import { fromRules, validatePodSpec } from "../../../ipamd/hostnet/spec.ts";
 import { HostnetError } from "../../../ipamd/hostnet/types.ts";
 
 describe("netlink error mapping", () => {
@@ -40,6 +40,9 @@ describe("validatePodSpec", () => {
     { mtu: 20 },
     { eniTable: 254 },
     { eniTable: 0 },
+    { eniTableDestinations: ["10.0.0.0/16"] },
+    { eniTable: 2, eniTableDestinations: [] },
+    { eniTable: 2, eniTableDestinations: ["10.0.0.0"] },
   ])("rejects %j with kind invalid", (patch) => {
     try {
       validatePodSpec({ ...ok, ...patch });
@@ -47,5 +50,19 @@ describe("validatePodSpec", () => {
     } catch (e) {
       expect((e as HostnetError).kind).toBe("invalid");
     }
+  });
+});
+
+describe("fromRules", () => {
+  const ok = { netnsPath: "/n", ifName: "eth0", hostVethName: "eni1", podIp: "10.0.0.5", mtu: 9001 };
+  it("none for the primary ENI, one without destinations, one per distinct CIDR with them", () => {
+    expect(fromRules(ok)).toEqual([]);
+    expect(fromRules({ ...ok, eniTable: 3 })).toEqual([{ priority: 1536, table: 3, src: "10.0.0.5/32" }]);
+    const r = fromRules({
+      ...ok,
+      eniTable: 3,
+      eniTableDestinations: ["10.0.0.0/16", "10.0.9.9/16", "100.64.0.0/10"],
+    });
+    expect(r.map((x) => x.dst)).toEqual(["10.0.0.0/16", "100.64.0.0/10"]);
   });
 });
