@@ -2,10 +2,10 @@
 // keep pods from sharing an address are checked against an independent model.
 
 import { describe, expect, it } from "vitest";
+import type { AttachmentKey } from "../../../ipamd/api/protocol.ts";
 import { prefixAddresses } from "../../../ipamd/datastore/addr.ts";
 import { Datastore } from "../../../ipamd/datastore/datastore.ts";
 import { reconcile } from "../../../ipamd/datastore/reconcile.ts";
-import type { AttachmentKey } from "../../../ipamd/datastore/types.ts";
 
 const COOLDOWN = 50;
 
