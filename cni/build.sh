@@ -15,7 +15,9 @@ fi
 bun=node_modules/.bin/bun
 [[ -x $bun ]] || { echo "cni/build.sh: $bun missing (npm ci)" >&2; exit 1; }
 mkdir -p build
+# --bytecode: ships JSC bytecode instead of source; measured side by side (VERSION, p50 of 80
+# interleaved runs, loaded machine) 30.7 ms with it vs 56.1 ms without. Needs no top-level await.
 # Build to a temp name and rename, so a runtime exec'ing the plugin never sees half a file.
-"$bun" build --compile --minify --sourcemap=none cni/main.ts --outfile "$out.tmp" >&2
+"$bun" build --compile --minify --bytecode --sourcemap=none cni/main.ts --outfile "$out.tmp" >&2
 mv -f "$out.tmp" "$out"
 echo "cni/build.sh: built $out ($(du -h "$out" | cut -f1))" >&2
