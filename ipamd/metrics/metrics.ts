@@ -1,7 +1,7 @@
 // Every metric ipamd exports, in one registry of its own (never prom-client's
 // global one, so two daemons in one test process do not collide). Names are
 // prefixed vpccni_. Pool gauges are set from a snapshot after each change
-// and each reconcile round, so a scrape never reaches into the datastore.
+// and each reconcile round, and at every scrape from the pool source.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Ec2CallRecord } from "../../cloud/ec2/types.ts";
 import type { PlanAction } from "../planner/types.ts";
@@ -123,6 +123,19 @@ export class IpamdMetrics {
       help: "Detached ENIs of this cluster deleted by the leak cleaner",
       registers: r,
     });
+  }
+
+  #poolSource: (() => PoolSnapshot) | undefined;
+
+  /** Pool gauges are refreshed from this at every scrape (cheap: one pass over the addresses). */
+  setPoolSource(fn: () => PoolSnapshot): void {
+    this.#poolSource = fn;
+  }
+
+  /** The exposition text, pool gauges refreshed first. */
+  async render(): Promise<string> {
+    if (this.#poolSource) this.setPool(this.#poolSource());
+    return this.registry.metrics();
   }
 
   setPool(s: PoolSnapshot): void {

@@ -42,7 +42,7 @@ export async function startMetricsServer(
       res.writeHead(req.method === "GET" ? 404 : 405).end();
       return;
     }
-    metrics.registry.metrics().then(
+    metrics.render().then(
       (body) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(body),
       (e: unknown) => {
         log.error({ err: e }, "metrics collection failed");
