@@ -162,7 +162,8 @@ describe("Describe*, tags, DryRun", () => {
     expect(byType["m4.large"]!.Hypervisor).toBe("xen");
     expect(byType["m5.large"]!.Hypervisor).toBe("nitro");
     expect(
-      (await codeOf(h.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: ["x9.huge" as never] })))).code,
+      (await codeOf(h.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: ["x9.huge" as never] }))))
+        .code,
     ).toBe("InvalidInstanceType");
     const run = await codeOf(
       h.ec2.send(
