@@ -33,7 +33,7 @@ afterAll(() => api.stop());
 
 describe("status publisher", () => {
   it("coalesces a burst of 100 updates into at most 2 writes, ending on the latest", async () => {
-    const uid = String((api.store.get("/v1/nodes", undefined, "node-a")?.metadata as JsonObject).uid);
+    const uid = String((api.store.get("/v1/nodes", undefined, "node-a")!.metadata as JsonObject).uid);
     const pub = new StatusPublisher(clients.custom, { nodeName: "node-a", nodeUid: uid, intervalMs: 300 });
     for (let i = 0; i < 100; i++) pub.update(sampleInput(i % 18));
     await sleep(800);
@@ -121,8 +121,8 @@ describe("node events", () => {
     expect(writes("events")).toBe(2); // one series patch per cause
     const events = api.store.list("events.k8s.io/v1/events", "default");
     const byReason = Object.fromEntries(events.map((e) => [e.reason, e]));
-    expect((byReason.InstanceLimit?.series as JsonObject).count).toBe(50);
-    expect((byReason.SubnetFull?.series as JsonObject).count).toBe(10);
+    expect((byReason.InstanceLimit!.series as JsonObject).count).toBe(50);
+    expect((byReason.SubnetFull!.series as JsonObject).count).toBe(10);
     expect(byReason.InstanceLimit?.regarding).toMatchObject({ kind: "Node", name: "node-a" });
     expect(byReason.InstanceLimit?.type).toBe("Warning");
     ev.stop();
