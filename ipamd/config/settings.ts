@@ -313,3 +313,12 @@ export function toPoolSettings(s: Settings): PoolSettings {
     subnetBackoffMs: s.subnetBackoffMs,
   };
 }
+
+/** The README's settings table, generated from SETTINGS_DOC (so docs and parser cannot drift). */
+export function settingsMarkdownTable(): string {
+  const esc = (s: string) => s.replaceAll("|", "\\|");
+  const rows = SETTINGS_DOC.map(
+    (d) => `| \`${d.name}\` | ${d.default === "" ? "unset" : `\`${esc(d.default)}\``} | ${esc(d.meaning)} |`,
+  );
+  return ["| Variable | Default | Meaning |", "|---|---|---|", ...rows].join("\n");
+}

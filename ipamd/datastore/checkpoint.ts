@@ -49,6 +49,8 @@ export const nodeCheckpointFs: CheckpointFs = {
   },
   async open(file) {
     const h = await fsp.open(file, "w", 0o600);
+    // A leftover temp file keeps its old mode across "w": force owner-only.
+    await h.chmod(0o600);
     return {
       write: async (data) => {
         await h.writeFile(data);

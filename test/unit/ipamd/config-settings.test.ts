@@ -5,6 +5,7 @@ import {
   SETTINGS_DOC,
   type Settings,
   SettingsError,
+  settingsMarkdownTable,
   toPoolSettings,
 } from "../../../ipamd/config/settings.ts";
 
@@ -217,5 +218,13 @@ describe("SETTINGS_DOC", () => {
       minEniAgeMs: 10_000,
       warmEniTarget: 1,
     });
+  });
+});
+
+describe("settingsMarkdownTable", () => {
+  it("has one row per documented variable", () => {
+    const lines = settingsMarkdownTable().split("\n");
+    expect(lines).toHaveLength(SETTINGS_DOC.length + 2);
+    for (const d of SETTINGS_DOC) expect(lines.some((l) => l.startsWith(`| \`${d.name}\` |`))).toBe(true);
   });
 });
