@@ -180,5 +180,6 @@ function shrink(input: PlannerInput, podEnis: PlannerEni[], pool: Pool): PlanAct
   return [];
 }
 
+export { poolConfigProblem } from "./check.ts";
 export { describeShortfall, exhaustionReason } from "./explain.ts";
 export { maxEnis, PREFIX_SIZE, slotsPerEni } from "./pool.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { exhaustionReason, plan } from "../../../ipamd/planner/plan.ts";
+import { exhaustionReason, plan, poolConfigProblem } from "../../../ipamd/planner/plan.ts";
 import type { PlannerEni, PlannerInput, PoolSettings } from "../../../ipamd/planner/types.ts";
-import { apply, eni, input, NOW, SUBNET, settings } from "./planner-helpers.ts";
+import { apply, eni, input, limitsOf, NOW, SUBNET, settings } from "./planner-helpers.ts";
 
 /** Marks the lowest free address as assigned; false when none is free. */
 function addPod(enis: PlannerEni[]): boolean {
@@ -196,5 +196,29 @@ describe("plan: no oscillation (random pools reach a fixpoint)", () => {
       expect(r.actions.filter((a) => a.kind.startsWith("assign") || a.kind === "create-eni")).toEqual([]);
       expect(r.actions.filter((a) => a.kind === "delete-eni")).toEqual([]);
     }
+  });
+});
+
+describe("poolConfigProblem", () => {
+  it.each([
+    ["m5.large", { prefixDelegation: true }, true, undefined],
+    ["m5.large", {}, true, undefined],
+    ["m5.large", { maxEni: 1 }, false, "custom networking"],
+    ["m5.large", { maxEni: 2 }, false, undefined],
+  ] as const)("%s %o podsOnPrimary=%s", (type, s, onPrimary, expected) => {
+    const msg = poolConfigProblem(settings(s), limitsOf(type), onPrimary);
+    if (expected === undefined) expect(msg).toBeUndefined();
+    else expect(msg).toContain(expected);
+  });
+  it("prefix delegation on a Xen instance names the setting", () => {
+    const xen = {
+      ...limitsOf("m5.large"),
+      instanceType: "m4.large",
+      hypervisor: "xen" as const,
+      prefixDelegation: false,
+    };
+    expect(poolConfigProblem(settings({ prefixDelegation: true }), xen)).toContain(
+      "ENABLE_PREFIX_DELEGATION=true needs a Nitro instance; m4.large is xen",
+    );
   });
 });
