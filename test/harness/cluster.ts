@@ -55,6 +55,8 @@ export interface ClusterOptions {
   /** Start ipamd on every node and wait until it reports ready. Default true. */
   startIpamd?: boolean;
   ipamdReadyTimeoutMs?: number;
+  /** addPod retries an ADD answered "try again later" (CNI error 11) for this long, as kubelet does. Default 30 s; 0 = never. */
+  addPodRetryMs?: number;
 }
 
 export interface ClusterNode {
@@ -120,6 +122,7 @@ export async function createCluster(opts: ClusterOptions): Promise<Cluster> {
     names,
     cniPath: opts.cniPath ?? [join(REPO, "build"), "/usr/lib/cni"],
     nodes: () => nodes,
+    tryAgainForMs: opts.addPodRetryMs ?? 30_000,
   });
   let emulator: Emulator | undefined;
   let destroyed = false;

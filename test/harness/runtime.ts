@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import {
   type CniResult,
+  CniRunError,
   type CniRunner,
   type ConfList,
   createCniRunner,
@@ -29,7 +30,7 @@ export interface Pod {
   /** The pod's address from the ADD result (no prefix length). */
   ip: string;
   result: CniResult;
-  /** ADD wall time as the runtime saw it, all plugins included. */
+  /** ADD wall time of the attempt that succeeded, all plugins included (retries after error 11 not counted). */
   addMs: number;
 }
 
@@ -44,10 +45,15 @@ export interface Runtime {
   podNetnsNames(): string[];
 }
 
+/** CNI error 11: the plugin asks the runtime to retry (ipamd is growing the pool). */
+const TRY_AGAIN_LATER = 11;
+
 export function createRuntime(opts: {
   names: RunNames;
   cniPath: string[];
   nodes: () => RuntimeNode[];
+  /** How long addPod keeps retrying an ADD answered with error 11, as kubelet would. */
+  tryAgainForMs: number;
 }): Runtime {
   const pods = new Map<string, Pod>(); // containerId -> pod
   const runners = new Map<string, CniRunner>();
@@ -84,35 +90,50 @@ export function createRuntime(opts: {
     };
   }
 
+  async function addOnce(node: RuntimeNode, namespace: string, name: string): Promise<Pod> {
+    const netns = opts.names.podNetns();
+    const netnsPath = `/var/run/netns/${netns}`;
+    const containerId = randomBytes(32).toString("hex");
+    const mk = await run("ip", ["netns", "add", netns]);
+    if (mk.code !== 0) throw new HarnessError(`ip netns add ${netns}: ${mk.stderr.trim()}`);
+    await run("ip", ["-n", netns, "link", "set", "lo", "up"]);
+    const base = { containerId, netnsPath, namespace, name };
+    const t0 = performance.now();
+    try {
+      const result = await runner(node).add(node.conflist, rtConf(base));
+      const addMs = performance.now() - t0;
+      const first = (result["ips"] as { address?: string }[] | undefined)?.[0]?.address;
+      if (!first)
+        throw new HarnessError(`ADD for ${namespace}/${name} returned no IP: ${JSON.stringify(result)}`);
+      const pod: Pod = { ...base, node: node.name, netns, ip: first.split("/")[0]!, result, addMs };
+      pods.set(containerId, pod);
+      return pod;
+    } catch (e) {
+      // What containerd does after a failed ADD: DEL (best effort), then drop the sandbox.
+      await runner(node)
+        .del(node.conflist, rtConf(base), undefined)
+        .catch(() => undefined);
+      await run("ip", ["netns", "del", netns]);
+      throw e;
+    }
+  }
+
   return {
     pods,
     podNetnsNames: () => [...pods.values()].map((p) => p.netns),
 
     async addPod(node, { namespace, name }) {
-      const netns = opts.names.podNetns();
-      const netnsPath = `/var/run/netns/${netns}`;
-      const containerId = randomBytes(32).toString("hex");
-      const mk = await run("ip", ["netns", "add", netns]);
-      if (mk.code !== 0) throw new HarnessError(`ip netns add ${netns}: ${mk.stderr.trim()}`);
-      await run("ip", ["-n", netns, "link", "set", "lo", "up"]);
-      const base = { containerId, netnsPath, namespace, name };
-      const t0 = performance.now();
-      try {
-        const result = await runner(node).add(node.conflist, rtConf(base));
-        const addMs = performance.now() - t0;
-        const first = (result["ips"] as { address?: string }[] | undefined)?.[0]?.address;
-        if (!first)
-          throw new HarnessError(`ADD for ${namespace}/${name} returned no IP: ${JSON.stringify(result)}`);
-        const pod: Pod = { ...base, node: node.name, netns, ip: first.split("/")[0]!, result, addMs };
-        pods.set(containerId, pod);
-        return pod;
-      } catch (e) {
-        // What containerd does after a failed ADD: DEL (best effort), then drop the sandbox.
-        await runner(node)
-          .del(node.conflist, rtConf(base), undefined)
-          .catch(() => undefined);
-        await run("ip", ["netns", "del", netns]);
-        throw e;
+      // Like kubelet: a sandbox whose ADD failed with "try again later" (ipamd still
+      // growing the pool) is torn down and created again after a short back-off.
+      const deadline = Date.now() + opts.tryAgainForMs;
+      for (let backoff = 100; ; backoff = Math.min(backoff * 2, 1000)) {
+        try {
+          return await addOnce(node, namespace, name);
+        } catch (e) {
+          if (!(e instanceof CniRunError && e.code === TRY_AGAIN_LATER) || Date.now() + backoff > deadline)
+            throw e;
+          await new Promise((r) => setTimeout(r, backoff));
+        }
       }
     },
 
