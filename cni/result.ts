@@ -59,7 +59,7 @@ export function toCniResult(r: AddResult, version: CniVersion): CniResult {
 export interface PrevInfo {
   /** Host-side interfaces (no sandbox): the veth DEL may have to remove itself. */
   hostInterfaces: string[];
-  /** First address without prefix length. */
+  /** First IPv4 address, without prefix length. */
   ip?: string;
 }
 
@@ -79,7 +79,8 @@ export function readPrevResult(prev: Record<string, unknown> | undefined): PrevI
   if (Array.isArray(ips)) {
     for (const a of ips) {
       const addr = typeof a === "object" && a !== null ? (a as { address?: unknown }).address : undefined;
-      if (typeof addr === "string" && addr !== "") {
+      // ipamd's CHECK takes an IPv4 address; skip anything else a later plugin may have added.
+      if (typeof addr === "string" && /^\d{1,3}(\.\d{1,3}){3}(\/\d+)?$/.test(addr)) {
         info.ip = addr.split("/")[0]!;
         break;
       }

@@ -103,6 +103,11 @@ describe("readPrevResult", () => {
       expect(readPrevResult(prev)).toEqual({ hostInterfaces: ["eni0123456789a"], ip: "10.0.1.23" });
     }
   });
+  it("takes the first IPv4 address", () => {
+    expect(readPrevResult({ ips: [{ address: "fd00::1/128" }, { address: "10.1.2.3/32" }] }).ip).toBe(
+      "10.1.2.3",
+    );
+  });
   it("tolerates junk", () => {
     expect(readPrevResult({ interfaces: [null, 3, { name: 5 }], ips: "x" })).toEqual({ hostInterfaces: [] });
     expect(readPrevResult(undefined)).toEqual({ hostInterfaces: [] });
