@@ -91,7 +91,7 @@ export class EmulatorAdmin {
     deleteEni(this.#world, eniId);
   }
 
-  /** Builds a VPC, subnets and instances in one go; nothing is created when the spec is invalid. */
+  /** Builds a VPC, subnets and instances in one go. References and types are checked first; a bad CIDR fails midway. */
   buildWorld(spec: WorldSpec): BuiltWorld {
     for (const i of spec.instances) {
       if (!spec.subnets[i.subnet])

@@ -8,6 +8,8 @@ import type { DataPlane, DataPlaneEni } from "../dataplane/types.ts";
 export class DataPlaneBridge {
   readonly #dataPlane: DataPlane | undefined;
   readonly #bound = new Map<string, string>();
+  /** ENIs the data plane was told about (bind or eniAttached), so eniDetached is only sent for those. */
+  readonly #announced = new Set<string>();
   readonly errors: string[] = [];
 
   constructor(dataPlane: DataPlane | undefined) {
@@ -29,6 +31,7 @@ export class DataPlaneBridge {
     }
     await this.#dataPlane.bindInstance(instanceId, netnsName, enis);
     this.#bound.set(instanceId, netnsName);
+    for (const e of enis) this.#announced.add(e.eniId);
   }
 
   unbind(instanceId: string): void {
@@ -53,6 +56,7 @@ export class DataPlaneBridge {
 
   async close(): Promise<void> {
     this.#bound.clear();
+    this.#announced.clear();
     await this.#dataPlane?.close();
   }
 

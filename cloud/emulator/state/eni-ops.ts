@@ -184,11 +184,15 @@ export function attachEni(
   eni.attachment = attachment;
   world.later(world.config.attachDelayMs(), async () => {
     // Only if nothing (detach, terminate) overtook the attachment meanwhile.
-    if (eni.attachment !== attachment || !world.enis.has(eni.id)) return;
+    if (!stillAttaching(world, eni, attachment)) return;
     await world.bridge.attached(dataPlaneEni(world, eni));
-    if (eni.attachment === attachment) attachment.status = "attached";
+    if (stillAttaching(world, eni, attachment)) attachment.status = "attached";
   });
   return { attachmentId: attachment.id, networkCardIndex };
+}
+
+function stillAttaching(world: World, eni: EniRec, a: AttachmentRec): boolean {
+  return world.enis.has(eni.id) && eni.attachment === a && a.status === "attaching";
 }
 
 export function detachEni(world: World, input: { attachmentId: string; force?: boolean }): void {

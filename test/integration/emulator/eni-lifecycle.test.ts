@@ -93,6 +93,26 @@ describe("ENI life cycle", () => {
     expect(h.emu.admin.checkInvariants()).toEqual([]);
   });
 
+  it("a detach that overtakes a pending attach wins: the ENI ends available", async () => {
+    const w = smallWorld(h.emu);
+    const eniId = await createEni(w.subnetIds[0]!);
+    const att = await h.ec2.send(
+      new AttachNetworkInterfaceCommand({
+        NetworkInterfaceId: eniId,
+        InstanceId: w.instanceIds[0]!,
+        DeviceIndex: 1,
+      }),
+    );
+    await h.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: att.AttachmentId! }));
+    expect(
+      (await codeOf(h.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: att.AttachmentId! })))).code,
+    ).toBe("IncorrectState");
+    await h.emu.admin.settle();
+    const e = await describeEni(eniId);
+    expect(e.Status).toBe("available");
+    expect(e.Attachment).toBeUndefined();
+  });
+
   it("answers AWS NotFound / Malformed codes", async () => {
     const w = smallWorld(h.emu);
     const cases: [Promise<unknown>, string][] = [
