@@ -1,0 +1,16 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { SETTINGS_DOC } from "../../../ipamd/config/settings.ts";
+import { withSettingsTable } from "../../../scripts/readme-settings.ts";
+
+describe("README settings table", () => {
+  const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+
+  it("is exactly what ipamd/config documents (run `node scripts/readme-settings.ts` to refresh)", () => {
+    expect(withSettingsTable(readme)).toBe(readme);
+  });
+
+  it("names every setting the daemon reads", () => {
+    for (const d of SETTINGS_DOC) expect(readme).toContain(`\`${d.name}\``);
+  });
+});
