@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { TAG_CLUSTER_NAME } from "../../../ipamd/executor/tags.ts";
 
 const DEPLOY = join(import.meta.dirname, "../../../deploy");
 type Obj = { apiVersion?: string; kind?: string; metadata?: { name?: string }; [k: string]: unknown };
@@ -156,7 +157,7 @@ describe("deploy/ manifests", () => {
       (s) => Array.isArray(s.Action) && s.Action.includes("ec2:DeleteNetworkInterface"),
     );
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the policy's literal envsubst placeholder
-    expect(del?.Condition?.StringEquals?.["aws:ResourceTag/vpccni.io/cluster-name"]).toBe("${CLUSTER_NAME}");
+    expect(del?.Condition?.StringEquals?.[`aws:ResourceTag/${TAG_CLUSTER_NAME}`]).toBe("${CLUSTER_NAME}");
     const wildcard = policy.Statement.filter((s) => s.Resource === "*").flatMap((s) => s.Action);
     expect(wildcard.every((a) => a.startsWith("ec2:Describe"))).toBe(true);
   });
