@@ -2,6 +2,7 @@
 // and the namespace proxies run in the harness's own event loop, so blocking
 // it would stall every ipamd's EC2/IMDS call.
 import { spawn } from "node:child_process";
+import { HarnessError } from "./names.ts";
 
 export interface ExecResult {
   code: number;
@@ -29,9 +30,13 @@ export function netnsExec(netns: string, cmd: string[], timeoutMs?: number): Pro
   return run("ip", ["netns", "exec", netns, ...cmd], timeoutMs);
 }
 
-/** Packet loss in percent (100 when ping could not run or nothing came back). */
+/** Packet loss in percent (100 when nothing came back). Throws when ping itself cannot run. */
 export async function pingFrom(netns: string, to: string, count = 3): Promise<number> {
   const r = await netnsExec(netns, ["ping", "-n", "-q", "-c", String(count), "-i", "0.2", "-W", "1", to]);
   const m = /(\d+(?:\.\d+)?)% packet loss/.exec(r.stdout);
-  return m ? Number(m[1]) : 100;
+  if (m) return Number(m[1]);
+  // No statistics line: ping never ran (not installed, bad address, no namespace): not "100 % loss".
+  throw new HarnessError(
+    `ping ${to} in ${netns} did not run (exit ${r.code}): ${r.stderr.trim()} (needs iputils-ping)`,
+  );
 }

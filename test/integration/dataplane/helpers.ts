@@ -25,7 +25,7 @@ export function eni(
   };
 }
 
-/** Packet loss in percent of `ping -c count` from inside `netns` (100 when nothing came back). */
+/** Packet loss in percent of `ping -c count` from inside `netns`; throws when ping could not run at all. */
 export function pingLoss(netns: string, to: string, opts: { from?: string; count?: number } = {}): number {
   const args = [
     "netns",
@@ -44,7 +44,11 @@ export function pingLoss(netns: string, to: string, opts: { from?: string; count
   if (opts.from) args.push("-I", opts.from);
   const r = spawnSync("ip", [...args, to], { encoding: "utf8" });
   const m = /(\d+(?:\.\d+)?)% packet loss/.exec(r.stdout);
-  return m ? Number(m[1]) : 100;
+  if (!m)
+    throw new Error(
+      `ping ${to} in ${netns} did not run (exit ${r.status}): ${r.stderr} (needs iputils-ping)`,
+    );
+  return Number(m[1]);
 }
 
 export interface LinkJson {
