@@ -86,3 +86,36 @@ describe.skipIf(!ready)("cluster harness with ipamd and the CNI plugin", () => {
     expect(cluster.runtime.pods.size).toBe(0);
   });
 });
+
+describe.skipIf(!ready)("cluster harness with prefix delegation", () => {
+  let cluster: Cluster;
+
+  beforeAll(async () => {
+    cluster = await createCluster({
+      nodes: [
+        { name: "pd", instanceType: "c5.xlarge", subnet: 0, prefixDelegation: true },
+        { name: "plain", instanceType: "m5.large", subnet: 1 },
+      ],
+      timeScale: 0.05,
+    });
+  });
+
+  afterAll(async () => {
+    await cluster?.destroy();
+  });
+
+  it("a pod addressed from a delegated /28 is reachable: the router routes the whole prefix to its ENI", async () => {
+    const pdPod = await cluster.addPod("pd", { namespace: "default", name: "pd-0" });
+    const other = await cluster.addPod("plain", { namespace: "default", name: "plain-0" });
+    const enis = (await cluster.introspect("pd")) as { id: string }[];
+    const routes = enis.flatMap((e) => cluster.dataPlane.plumbingOf(e.id)?.routes ?? []);
+    const prefix = routes.find((r) => r.endsWith("/28"));
+    expect(prefix).toBeDefined();
+    const [base] = prefix!.split("/");
+    const last = (ip: string) => Number(ip.split(".")[3]);
+    expect(last(pdPod.ip) - last(base!)).toBeGreaterThanOrEqual(0);
+    expect(last(pdPod.ip) - last(base!)).toBeLessThan(16);
+    expect(await cluster.ping(other, pdPod.ip)).toBe(0);
+    expect(await cluster.ping(pdPod, other.ip)).toBe(0);
+  });
+});
