@@ -1,0 +1,168 @@
+// bench:burst — 100 pods added at once to one freshly started node that can
+// hold them, default warm targets, emulator at AWS-like latencies (timeScale
+// 1: Describe* 30 ms, other calls 60 ms, ENI attach 2 s; account throttling
+// buckets on). Pods retry CNI error 11 as kubelet does (bench/burst/pods.ts).
+// Measured: time from the burst's start (right after ipamd reports ready)
+// until every pod has its address; EC2 calls since ipamd started; error-11
+// answers. Compared with the EC2 lower bound (bench/burst/bound.ts), and with
+// the same 100 ADDs into a warm pool on the same node (the pod-side floor:
+// plugin exec + plumbing under 100-way concurrency on this machine).
+//   node bench/burst.ts [--smoke]
+import { fileURLToPath } from "node:url";
+import { DEFAULT_LATENCY, type EmulatorStats } from "../cloud/emulator/index.ts";
+import { INSTANCE_TYPES } from "../cloud/limits/instance-types.ts";
+import { instanceLimits } from "../cloud/limits/limits.ts";
+import { createCluster } from "../test/harness/index.ts";
+import { type BurstBound, burstBound } from "./burst/bound.ts";
+import { addBurst, type BurstPods, delAll } from "./burst/pods.ts";
+import { isSmoke, loadNote, printHeadline } from "./lib/cli.ts";
+import { createNetnsBatch } from "./lib/netns.ts";
+import { writeReport } from "./lib/report.ts";
+import { ratio } from "./lib/stats.ts";
+
+const REPO = fileURLToPath(new URL("../", import.meta.url));
+const smoke = isSmoke();
+const PODS = smoke ? 12 : 100;
+const TIME_SCALE = 1;
+delete process.env["NODE_EXTRA_CA_CERTS"];
+if (process.getuid?.() !== 0) throw new Error("bench:burst needs root (network namespaces)");
+
+interface Scenario {
+  name: string;
+  instanceType: string;
+  prefixDelegation: boolean;
+}
+const SCENARIOS: Scenario[] = [
+  { name: "c5.4xlarge", instanceType: "c5.4xlarge", prefixDelegation: false },
+  { name: "m5.large+PD", instanceType: "m5.large", prefixDelegation: true },
+];
+
+function diffCalls(
+  a: EmulatorStats,
+  b: EmulatorStats,
+): { total: number; throttled: number; byAction: Record<string, number> } {
+  const byAction: Record<string, number> = {};
+  for (const [k, v] of Object.entries(b.byAction)) {
+    const d = v.calls - (a.byAction[k]?.calls ?? 0);
+    if (d > 0 && !["RunInstances", "CreateVpc", "CreateSubnet"].includes(k)) byAction[k] = d;
+  }
+  return {
+    total: Object.values(byAction).reduce((x, y) => x + y, 0),
+    throttled: b.throttled - a.throttled,
+    byAction,
+  };
+}
+
+interface ScenarioResult {
+  scenario: Scenario;
+  pods: number;
+  readyMs: number;
+  burstMs: number;
+  warmMs: number;
+  tryAgain: number;
+  warmTryAgain: number;
+  failures: string[];
+  calls: ReturnType<typeof diffCalls>;
+  bound: BurstBound;
+  ratio: number;
+}
+
+async function runScenario(sc: Scenario): Promise<ScenarioResult> {
+  const cluster = await createCluster({
+    timeScale: TIME_SCALE,
+    startIpamd: false,
+    nodes: [
+      {
+        name: "b1",
+        instanceType: sc.instanceType,
+        prefixDelegation: sc.prefixDelegation,
+        // Only so the warm-floor burst can reuse released addresses at once.
+        env: { VPC_CNI_IP_COOLDOWN_SECONDS: "0" },
+      },
+    ],
+  });
+  const ns = createNetnsBatch("bu", PODS);
+  try {
+    const node = cluster.nodes[0]!;
+    const before = cluster.emulator.stats();
+    const tStart = performance.now();
+    await cluster.startIpamd(node);
+    const readyMs = performance.now() - tStart;
+    const pods: BurstPods = {
+      conflist: node.conflist,
+      nodeNetns: node.netns,
+      cniPath: [`${REPO}build`, "/usr/lib/cni"],
+      podNetnsPaths: ns.paths,
+      tag: "burst",
+      giveUpMs: 120_000,
+    };
+    const burst = await addBurst(pods);
+    const after = cluster.emulator.stats();
+    const burstMs = Math.max(...burst.doneMs);
+    // Pod-side floor: same pods again, pool now warm.
+    await delAll(pods);
+    const warm = await addBurst({ ...pods, tag: "warm" });
+    await delAll({ ...pods, tag: "warm" });
+    const limits = instanceLimits(INSTANCE_TYPES[sc.instanceType]!);
+    const bound = burstBound({
+      pods: PODS,
+      maxEnis: limits.maxEnis,
+      ipv4PerEni: limits.ipv4PerEni,
+      prefixDelegation: sc.prefixDelegation,
+      mutateMs: DEFAULT_LATENCY.mutateMs * TIME_SCALE,
+      attachMs: DEFAULT_LATENCY.attachMs * TIME_SCALE,
+    });
+    return {
+      scenario: sc,
+      pods: PODS,
+      readyMs,
+      burstMs,
+      warmMs: Math.max(...warm.doneMs),
+      tryAgain: burst.tryAgain,
+      warmTryAgain: warm.tryAgain,
+      failures: [...burst.failures, ...warm.failures],
+      calls: diffCalls(before, after),
+      bound,
+      ratio: ratio(burstMs, bound.boundMs),
+    };
+  } finally {
+    ns.deleteAll();
+    await cluster.destroy();
+  }
+}
+
+const results: ScenarioResult[] = [];
+for (const sc of SCENARIOS) results.push(await runScenario(sc));
+
+console.log(
+  `emulator latencies (timeScale ${TIME_SCALE}): Describe* ${DEFAULT_LATENCY.describeMs} ms, other calls ${DEFAULT_LATENCY.mutateMs} ms, attach ${DEFAULT_LATENCY.attachMs} ms; account throttling on; ${loadNote()}`,
+);
+for (const r of results) {
+  console.log(`\n${r.scenario.name}: ${r.pods} pods at once, default targets`);
+  console.log(`  ipamd start -> ready           ${r.readyMs.toFixed(0)} ms`);
+  console.log(
+    `  burst: all pods addressed       ${r.burstMs.toFixed(0)} ms  (error-11 answers: ${r.tryAgain})`,
+  );
+  console.log(
+    `  EC2 calls since ipamd start     ${r.calls.total} (throttled ${r.calls.throttled}): ${JSON.stringify(r.calls.byAction)}`,
+  );
+  console.log(`  EC2 lower bound                 ${r.bound.boundMs} ms: ${r.bound.explain}`);
+  console.log(`  calls strictly needed           ${JSON.stringify(r.bound.calls)}`);
+  console.log(
+    `  pod-side floor (warm pool)      ${r.warmMs.toFixed(0)} ms for the same ${r.pods} concurrent ADDs (error 11: ${r.warmTryAgain})`,
+  );
+  console.log(`  ratio burst / EC2 bound         ${r.ratio}x (target <= 1.2)`);
+  if (r.failures.length > 0) console.log(`  FAILURES: ${r.failures.slice(0, 5).join("; ")}`);
+}
+const headline = `bench:burst all-addressed / EC2 bound: ${results.map((r) => `${r.scenario.name} ${r.ratio}x (${(r.burstMs / 1000).toFixed(2)} s vs ${(r.bound.boundMs / 1000).toFixed(2)} s)`).join(", ")} (target <= 1.2)`;
+writeReport({
+  name: "burst",
+  unit: "s",
+  data: { timeScale: TIME_SCALE, latency: DEFAULT_LATENCY, results },
+  bars: results.flatMap((r) => [
+    { label: `${r.scenario.name} burst / bound`, value: r.burstMs / 1000, compare: r.bound.boundMs / 1000 },
+    { label: `${r.scenario.name} warm floor`, value: r.warmMs / 1000 },
+  ]),
+  headline,
+});
+printHeadline(headline);
