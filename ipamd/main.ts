@@ -33,10 +33,12 @@ async function main(): Promise<number> {
     log,
   });
 
-  let stopping: Promise<void> | undefined;
+  let stopping = false;
   const stop = (signal: string) => {
     log.info({ signal }, "stopping");
-    stopping ??= daemon.stop().then(
+    if (stopping) return; // a second signal while draining changes nothing
+    stopping = true;
+    void daemon.stop().then(
       () => process.exit(0),
       (e: unknown) => {
         log.error({ err: e }, "error while stopping");

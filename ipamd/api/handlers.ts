@@ -16,6 +16,7 @@ import type { Assignment } from "../datastore/types.ts";
 import { HostnetError, type PodPlumbing } from "../hostnet/types.ts";
 import type { Logger } from "../log.ts";
 import type { IpamdMetrics } from "../metrics/metrics.ts";
+import { RECOVERED_NETWORK } from "../recovery/host-scan.ts";
 import { KeyedLock } from "./keylock.ts";
 import { addResult, podSpec, vethNameFor } from "./pod-spec.ts";
 import {
@@ -174,8 +175,13 @@ export class IpamdHandlers implements RequestHandler {
   async #del(req: DelRequest, log: Logger): Promise<IpamdResponse> {
     const { durable } = this.#d;
     const ds = durable.ds;
-    const a = ds.get(req.key);
-    // Unknown key: nothing is held (never added, or already deleted).
+    // Unknown key: nothing is held (never added, or already deleted), unless
+    // the checkpoint was lost and this pod's address is held by a placeholder
+    // recovered from host routes: the stable veth name identifies it.
+    const veth = vethNameFor(req.link.vethPrefix, req.pod, req.key);
+    const a =
+      ds.get(req.key) ??
+      ds.assignments().find((x) => x.key.network === RECOVERED_NETWORK && x.hostVeth === veth);
     if (a === undefined) return { ok: true, op: "del" };
     try {
       await this.#d.plumbing.del(
@@ -185,7 +191,7 @@ export class IpamdHandlers implements RequestHandler {
       // Keep the address held: its host route may still point at the old veth.
       return { ok: false, error: plumbingError(e, "removing the pod's interfaces") };
     }
-    const r = await durable.release(req.key);
+    const r = await durable.release(a.key);
     if (!r.ok && r.reason === "persist-failed")
       return { ok: false, error: this.#checkpointFailed(r.error, log) };
     return { ok: true, op: "del" };
@@ -264,11 +270,13 @@ export class IpamdHandlers implements RequestHandler {
     const available = r.ready ? this.#d.durable.ds.counts(now).available : 0;
     if (!r.ready)
       return { ok: true, op: "status", result: { ready: false, available, reason: r.reason ?? "starting" } };
+    // ready = ipamd is up; whether no free address means "not available"
+    // is the plugin's call (it sees `available`), with the reason to show.
     if (available === 0) {
       return {
         ok: true,
         op: "status",
-        result: { ready: false, available, reason: this.#d.pool.explainShortage(now) },
+        result: { ready: true, available, reason: this.#d.pool.explainShortage(now) },
       };
     }
     return { ok: true, op: "status", result: { ready: true, available } };

@@ -24,6 +24,7 @@ import { startIntrospection } from "../introspection/server.ts";
 import type { Logger } from "../log.ts";
 import { IpamdMetrics } from "../metrics/metrics.ts";
 import { type HttpEndpoint, startMetricsServer } from "../metrics/server.ts";
+import { RECOVERED_NETWORK, scanHostPods, sweepPlaceholders } from "../recovery/host-scan.ts";
 import { observe } from "../recovery/observe.ts";
 import { type RecoveryReport, recover } from "../recovery/recover.ts";
 
@@ -120,6 +121,7 @@ export class Daemon {
       durable,
       checkpoint,
       host,
+      scanHostPods: () => scanHostPods(ns, s.vethPrefix),
       instanceId: identity.instanceId,
       metrics: this.metrics,
       log,
@@ -161,6 +163,11 @@ export class Daemon {
       host,
       ec2,
       observe: () => observe(imds, ec2, identity.instanceId, now()),
+      sweep: async () => {
+        if (!ds.assignments().some((a) => a.key.network === RECOVERED_NETWORK)) return;
+        const live = new Set((await ns.rtnl.links()).map((l) => l.name));
+        if (sweepPlaceholders(ds, live, now()).length > 0) await durable.persist();
+      },
       state,
       provisioning: !s.disableNetworkResourceProvisioning,
       instanceId: identity.instanceId,

@@ -10,7 +10,7 @@ import type { ObservedEni } from "../datastore/types.ts";
 import type { Logger } from "../log.ts";
 import type { IpamdMetrics } from "../metrics/metrics.ts";
 import { exhaustionReason, plan } from "../planner/plan.ts";
-import type { PlannerInput, PlanResult, Shortfall } from "../planner/types.ts";
+import type { PlanAction, PlannerInput, PlanResult, Shortfall } from "../planner/types.ts";
 import type { Observation } from "../recovery/observe.ts";
 import type { EniHost } from "./eni-host.ts";
 import type { Executor } from "./executor.ts";
@@ -28,6 +28,8 @@ export interface PoolLoopDeps {
   host: EniHost;
   ec2: Pick<Ec2Api, "describeSubnets">;
   observe: () => Promise<Observation>;
+  /** Extra housekeeping at each resync (recovered placeholders whose pod is gone). */
+  sweep?: () => Promise<void>;
   state: PoolState;
   /** DISABLE_NETWORK_RESOURCE_PROVISIONING: plan (for metrics and reasons) but never act. */
   provisioning: boolean;
@@ -36,6 +38,14 @@ export interface PoolLoopDeps {
   metrics: IpamdMetrics;
   log: Logger;
   now?: () => number;
+}
+
+/** Pod addresses a growth action asks for (0 for shrinking). */
+export function addressesOf(a: PlanAction): number {
+  if (a.kind === "assign-ips") return a.count;
+  if (a.kind === "assign-prefixes") return a.count * 16;
+  if (a.kind === "create-eni") return a.ipCount + a.prefixCount * 16;
+  return 0;
 }
 
 export class PoolLoop {
@@ -50,6 +60,8 @@ export class PoolLoop {
   /** What EC2 itself refused (limit / subnet-full) until growth succeeds again. */
   #ec2Shortfall: Shortfall | undefined;
   #lastOkMs = 0;
+  /** Addresses requested by the growth action running right now. */
+  #inFlight = 0;
 
   constructor(d: PoolLoopDeps) {
     this.#d = d;
@@ -79,7 +91,9 @@ export class PoolLoop {
       nowMs,
     );
     const result = plan(input);
-    const why = this.#ec2Shortfall?.message ?? exhaustionReason(input, result);
+    let why = this.#ec2Shortfall?.message ?? exhaustionReason(input, result);
+    // The planner sees only what has landed; say what is being added right now.
+    if (this.#inFlight > 0) why += `; ${this.#inFlight} addresses are being added by EC2 right now`;
     const verb = this.#d.provisioning
       ? ""
       : " (DISABLE_NETWORK_RESOURCE_PROVISIONING=true: ipamd does not add addresses)";
@@ -131,6 +145,7 @@ export class PoolLoop {
   async #resync(): Promise<void> {
     const { ds, log, state } = this.#d;
     const now = this.#now();
+    await this.#d.sweep?.().catch((e: unknown) => log.warn({ err: (e as Error).message }, "sweep failed"));
     const obs = await this.#d.observe();
     const trusted = trustObservation(
       obs.pool,
@@ -189,6 +204,7 @@ export class PoolLoop {
       let stopRound = false;
       for (const a of result.actions) {
         if (stopGrowth && isGrowth(a)) continue;
+        this.#inFlight = addressesOf(a);
         try {
           const done = await this.#d.executor.apply(a);
           for (const id of done.touched) this.#touched.set(id, this.#now());
@@ -215,6 +231,8 @@ export class PoolLoop {
             stopRound = true;
             break;
           }
+        } finally {
+          this.#inFlight = 0;
         }
       }
       if (stopRound || !grew) break;

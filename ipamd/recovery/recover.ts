@@ -18,6 +18,7 @@ import type { Assignment } from "../datastore/types.ts";
 import type { EniHost } from "../executor/eni-host.ts";
 import type { Logger } from "../log.ts";
 import type { IpamdMetrics } from "../metrics/metrics.ts";
+import { type HostPod, holdHostPods } from "./host-scan.ts";
 import { observe, ownsAddress } from "./observe.ts";
 
 export interface RecoveryDeps {
@@ -26,6 +27,8 @@ export interface RecoveryDeps {
   durable: DurableDatastore;
   checkpoint: Checkpoint;
   host: EniHost;
+  /** In-use pod addresses found on the host (routes to pod veths); used when the checkpoint is lost. */
+  scanHostPods: () => Promise<HostPod[]>;
   instanceId: string;
   metrics: IpamdMetrics;
   log: Logger;
@@ -41,6 +44,8 @@ export interface RecoveryReport {
   /** Kept although their address is not in the pool right now (one source lags). */
   orphaned: Assignment[];
   conflicts: Assignment[];
+  /** Placeholders for addresses host routes show in use (checkpoint missing/corrupt only). */
+  recoveredFromHost: Assignment[];
   hostSetupFailures: string[];
 }
 
@@ -71,7 +76,7 @@ export async function recover(d: RecoveryDeps): Promise<RecoveryReport> {
     await rename(d.checkpoint.file, aside).catch(() => undefined);
     log.error(
       { err: loaded.error.message, keptAs: aside },
-      "checkpoint unreadable: starting from EC2's state; addresses of running pods are unknown until they are re-added or GC'd",
+      "checkpoint unreadable: starting from EC2's state; live pods' addresses are taken from host routes",
     );
   }
 
@@ -100,6 +105,22 @@ export async function recover(d: RecoveryDeps): Promise<RecoveryReport> {
     );
   }
 
+  // Without a checkpoint, live pods are still on the host: hold their addresses.
+  let recoveredFromHost: Assignment[] = [];
+  if (checkpoint !== "ok") {
+    try {
+      recoveredFromHost = holdHostPods(ds, await d.scanHostPods(), now);
+      if (recoveredFromHost.length > 0) {
+        log.warn(
+          { held: recoveredFromHost.map((a) => ({ ip: a.ip, hostVeth: a.hostVeth })) },
+          "checkpoint lost: holding addresses that host routes show in use",
+        );
+      }
+    } catch (e) {
+      log.error({ err: (e as Error).message }, "could not scan the host for live pods");
+    }
+  }
+
   const hostSetupFailures: string[] = [];
   for (const eni of ds.enis()) {
     if (eni.primary) continue;
@@ -126,6 +147,7 @@ export async function recover(d: RecoveryDeps): Promise<RecoveryReport> {
     dropped,
     orphaned,
     conflicts: r.conflicts,
+    recoveredFromHost,
     hostSetupFailures,
   };
   log.info(
@@ -136,6 +158,7 @@ export async function recover(d: RecoveryDeps): Promise<RecoveryReport> {
       restored: report.restored,
       dropped: dropped.length,
       orphaned: orphaned.length,
+      recoveredFromHost: recoveredFromHost.length,
     },
     "recovered state",
   );
