@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a fresh Debian/Ubuntu machine:
-#   - Debian packages (iproute2, iptables, nftables, the reference CNI plugins),
+#   - Debian packages (iproute2, iptables, nftables, the reference CNI plugins,
+#     ping, curl, nsenter),
 #     only when missing and only when running as root;
 #   - npm packages (npm ci), which bring Node 24 itself (the `node` devDependency);
 #   - the native setns addon and the CNI plugin executable.
@@ -14,6 +15,9 @@ command -v iptables >/dev/null || need_pkgs+=(iptables)
 command -v nft >/dev/null || need_pkgs+=(nftables)
 [[ -x /usr/lib/cni/ptp ]] || need_pkgs+=(containernetworking-plugins)
 command -v cc >/dev/null || need_pkgs+=(gcc libc6-dev)
+command -v ping >/dev/null || need_pkgs+=(iputils-ping)
+command -v curl >/dev/null || need_pkgs+=(curl)
+command -v nsenter >/dev/null || need_pkgs+=(util-linux)
 if ((${#need_pkgs[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     echo "setup: installing Debian packages: ${need_pkgs[*]}" >&2
