@@ -1,0 +1,207 @@
+// The request handlers with a real Datastore and a real checkpoint file
+// (temp dir); only PodPlumbing and the pool signals are stand-ins.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { IpamdHandlers } from "../../../ipamd/api/handlers.ts";
+import type { IpamdResponse } from "../../../ipamd/api/protocol.ts";
+import { Checkpoint } from "../../../ipamd/datastore/checkpoint.ts";
+import { Datastore } from "../../../ipamd/datastore/datastore.ts";
+import { DurableDatastore } from "../../../ipamd/datastore/durable.ts";
+import { HostnetError, type PodNetworkSpec, type PodPlumbing } from "../../../ipamd/hostnet/types.ts";
+import { silentLogger } from "../../../ipamd/log.ts";
+import { IpamdMetrics } from "../../../ipamd/metrics/metrics.ts";
+
+const link = { mtu: 9001, vethPrefix: "eni" };
+const key = (c: string) => ({ network: "aws-cni", containerId: c, ifName: "eth0" });
+const pod = { namespace: "default", name: "p" };
+
+class FakePlumbing implements PodPlumbing {
+  adds: PodNetworkSpec[] = [];
+  dels: PodNetworkSpec[] = [];
+  failAdd: Error | undefined;
+  failDel: Error | undefined;
+  async add(spec: PodNetworkSpec) {
+    if (this.failAdd) throw this.failAdd;
+    this.adds.push(spec);
+    return {
+      hostInterface: { name: spec.hostVethName, mac: "aa:aa:aa:aa:aa:aa" },
+      podInterface: { name: spec.ifName, mac: "bb:bb:bb:bb:bb:bb", sandbox: spec.netnsPath },
+    };
+  }
+  async del(spec: PodNetworkSpec) {
+    if (this.failDel) throw this.failDel;
+    this.dels.push(spec);
+  }
+  async check() {
+    return [];
+  }
+}
+
+describe("IpamdHandlers", () => {
+  let dir: string;
+  let ds: Datastore;
+  let durable: DurableDatastore;
+  let plumbing: FakePlumbing;
+  let wakes: number;
+  let ready: boolean;
+  let h: IpamdHandlers;
+  const onDisk = () =>
+    JSON.parse(readFileSync(join(dir, "cp.json"), "utf8")).state.assignments as { ip: string }[];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "ipamd-h-"));
+    ds = new Datastore({ cooldownMs: 30_000 });
+    ds.upsertEni({
+      id: "eni-1",
+      mac: "02:00:00:00:00:01",
+      deviceIndex: 1,
+      primary: false,
+      subnetId: "subnet-1",
+      subnetCidr: "10.0.1.0/24",
+      primaryIp: "10.0.1.100",
+      attachedAtMs: 0,
+    });
+    durable = new DurableDatastore(ds, new Checkpoint(join(dir, "cp.json")));
+    plumbing = new FakePlumbing();
+    wakes = 0;
+    ready = true;
+    h = new IpamdHandlers({
+      durable,
+      plumbing,
+      pool: {
+        wake: () => {
+          wakes++;
+        },
+        explainShortage: () => "node i-1 (m5.large) holds 1 of its 1 pod addresses",
+      },
+      readiness: () => (ready ? { ready: true } : { ready: false, reason: "recovering" }),
+      metrics: new IpamdMetrics(),
+      log: silentLogger(),
+    });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const add = (c: string) =>
+    h.handle({ v: 1, op: "add", key: key(c), netns: "/var/run/netns/x", pod: { ...pod, name: c }, link });
+  const del = (c: string) =>
+    h.handle({ v: 1, op: "del", key: key(c), netns: "/var/run/netns/x", pod: { ...pod, name: c }, link });
+  const ipOf = (r: IpamdResponse) => (r.ok && r.op === "add" ? r.result.ip : undefined);
+
+  it("answers TRY_AGAIN_LATER at once with the planner's numbers when the pool is empty, and wakes the pool", async () => {
+    const r = await add("c1");
+    expect(r).toEqual({
+      ok: false,
+      error: { code: 11, msg: "node i-1 (m5.large) holds 1 of its 1 pod addresses" },
+    });
+    expect(wakes).toBe(1);
+    expect(plumbing.adds).toHaveLength(0);
+  });
+
+  it("ADD: the assignment is on disk before the answer, with the ENI's table and gateway", async () => {
+    ds.addIps("eni-1", ["10.0.1.5"]);
+    const r = await add("c1");
+    expect(r.ok && r.op === "add" && r.result).toMatchObject({
+      ip: "10.0.1.5",
+      eniId: "eni-1",
+      routeTable: 2,
+      subnetGateway: "10.0.1.1",
+      podGateway: "169.254.1.1",
+    });
+    expect(onDisk().map((a) => a.ip)).toEqual(["10.0.1.5"]);
+    expect(plumbing.adds[0]).toMatchObject({ podIp: "10.0.1.5", eniTable: 2, mtu: 9001 });
+  });
+
+  it("a repeated ADD returns the same address and plumbs again", async () => {
+    ds.addIps("eni-1", ["10.0.1.5", "10.0.1.6"]);
+    const a = ipOf(await add("c1"));
+    const b = ipOf(await add("c1"));
+    expect(b).toBe(a);
+    expect(plumbing.adds).toHaveLength(2);
+    expect(plumbing.dels).toHaveLength(1);
+  });
+
+  it("a plumbing failure leaves nothing held, in memory or on disk", async () => {
+    ds.addIps("eni-1", ["10.0.1.5"]);
+    plumbing.failAdd = new HostnetError("exists", "eth0 already exists in /var/run/netns/x", "EEXIST");
+    const r = await add("c1");
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error.code).toBe(4);
+    expect(!r.ok && r.error.msg).toContain("already exists");
+    expect(ds.counts(Date.now())).toMatchObject({ assigned: 0, available: 1, cooldown: 0 });
+    expect(onDisk()).toEqual([]);
+  });
+
+  it("DEL releases into cooldown, is idempotent, and keeps the address if unplumbing fails", async () => {
+    ds.addIps("eni-1", ["10.0.1.5", "10.0.1.6"]);
+    await add("c1");
+    await add("c2");
+    expect((await del("c1")).ok).toBe(true);
+    expect((await del("c1")).ok).toBe(true);
+    expect(ds.counts(Date.now())).toMatchObject({ assigned: 1, cooldown: 1 });
+    plumbing.failDel = new HostnetError("netlink", "EBUSY", "EBUSY");
+    const r = await del("c2");
+    expect(r.ok).toBe(false);
+    expect(ds.get(key("c2"))?.ip).toBeDefined();
+    expect(onDisk()).toHaveLength(1);
+  });
+
+  it("GC releases what the runtime no longer lists, only in that network", async () => {
+    ds.addIps("eni-1", ["10.0.1.5", "10.0.1.6", "10.0.1.7"]);
+    await add("c1");
+    await add("c2");
+    await h.handle({ v: 1, op: "add", key: { ...key("c3"), network: "other" }, netns: "/x", pod, link });
+    const r = await h.handle({
+      v: 1,
+      op: "gc",
+      network: "aws-cni",
+      valid: [{ containerId: "c2", ifName: "eth0" }],
+    });
+    expect(r).toEqual({ ok: true, op: "gc", released: 1 });
+    expect(
+      ds
+        .assignments()
+        .map((a) => a.key.containerId)
+        .sort(),
+    ).toEqual(["c2", "c3"]);
+    expect(onDisk()).toHaveLength(2);
+  });
+
+  it("CHECK refuses an address the runtime did not get", async () => {
+    ds.addIps("eni-1", ["10.0.1.5"]);
+    await add("c1");
+    const ok = await h.handle({
+      v: 1,
+      op: "check",
+      key: key("c1"),
+      netns: "/x",
+      pod,
+      link,
+      expectIp: "10.0.1.5",
+    });
+    const bad = await h.handle({
+      v: 1,
+      op: "check",
+      key: key("c1"),
+      netns: "/x",
+      pod,
+      link,
+      expectIp: "10.0.1.9",
+    });
+    expect(ok.ok).toBe(true);
+    expect(bad.ok).toBe(false);
+  });
+
+  it("before recovery finished: ADD is told to retry, STATUS says why", async () => {
+    ready = false;
+    ds.addIps("eni-1", ["10.0.1.5"]);
+    const r = await add("c1");
+    expect(!r.ok && r.error).toMatchObject({ code: 11, msg: "ipamd is not ready: recovering" });
+    expect(await h.handle({ v: 1, op: "status" })).toEqual({
+      ok: true,
+      op: "status",
+      result: { ready: false, available: 0, reason: "recovering" },
+    });
+  });
+});

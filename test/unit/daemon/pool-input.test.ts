@@ -1,0 +1,145 @@
+import { describe, expect, it } from "vitest";
+import type { ObservedEni } from "../../../ipamd/datastore/types.ts";
+import {
+  maxPodAddresses,
+  plannerInput,
+  poolSnapshot,
+  trustObservation,
+} from "../../../ipamd/executor/input.ts";
+import { addressesOf } from "../../../ipamd/executor/pool-loop.ts";
+import type { PoolSettings } from "../../../ipamd/planner/types.ts";
+
+const settings: PoolSettings = {
+  warmEniTarget: 1,
+  warmIpTarget: undefined,
+  minimumIpTarget: undefined,
+  prefixDelegation: false,
+  warmPrefixTarget: 0,
+  maxEni: undefined,
+  minEniAgeMs: 60_000,
+  scaleDownIntervalMs: 30_000,
+  subnetBackoffMs: 60_000,
+};
+const limits = {
+  instanceType: "m5.large",
+  maxEnis: 3,
+  ipv4PerEni: 10,
+  prefixDelegation: true,
+  hypervisor: "nitro" as const,
+  bareMetal: false,
+};
+
+function eni(id: string, deviceIndex: number, ips: string[]): ObservedEni {
+  return {
+    id,
+    mac: `02:00:00:00:00:0${deviceIndex}`,
+    deviceIndex,
+    primary: deviceIndex === 0,
+    subnetId: "subnet-1",
+    subnetCidr: "10.0.1.0/24",
+    primaryIp: `10.0.1.${100 + deviceIndex}`,
+    attachedAtMs: 0,
+    ips,
+    prefixes: [],
+  };
+}
+
+describe("plannerInput", () => {
+  it("copies the state, never negative demand, and a private subnet copy", () => {
+    const state = {
+      settings,
+      limits,
+      subnet: { id: "subnet-1", securityGroupIds: ["sg-1"] },
+      podsOnPrimaryEni: false,
+      pendingDemand: -3,
+      lastScaleDownMs: 42,
+    };
+    const input = plannerInput(state, [], 1000);
+    expect(input).toMatchObject({
+      nowMs: 1000,
+      pendingDemand: 0,
+      lastScaleDownMs: 42,
+      podsOnPrimaryEni: false,
+    });
+    input.subnet.exhaustedUntilMs = 5;
+    expect(state.subnet).not.toHaveProperty("exhaustedUntilMs");
+  });
+});
+
+describe("trustObservation (IMDS lag)", () => {
+  const now = 100_000;
+  const window = 60_000;
+  const current = [eni("eni-0", 0, ["10.0.1.5", "10.0.1.6"]), eni("eni-1", 1, ["10.0.1.20"])];
+
+  it("follows the observation for ENIs ipamd did not touch recently", () => {
+    const observed = [eni("eni-0", 0, ["10.0.1.5"]), eni("eni-1", 1, ["10.0.1.20", "10.0.1.21"])];
+    expect(trustObservation(observed, current, new Map(), now, window)).toEqual(observed);
+  });
+
+  it("keeps its own view of a recently touched ENI (just-assigned addresses not in IMDS yet)", () => {
+    const observed = [eni("eni-0", 0, ["10.0.1.5"]), eni("eni-1", 1, [])];
+    const out = trustObservation(observed, current, new Map([["eni-1", now - 1000]]), now, window);
+    expect(out.find((e) => e.id === "eni-1")?.ips).toEqual(["10.0.1.20"]);
+    expect(out.find((e) => e.id === "eni-0")?.ips).toEqual(["10.0.1.5"]);
+  });
+
+  it("keeps a just-created ENI IMDS does not list yet, but drops an old one that vanished", () => {
+    const observed = [eni("eni-0", 0, ["10.0.1.5", "10.0.1.6"])];
+    expect(
+      trustObservation(observed, current, new Map([["eni-1", now - 5]]), now, window).map((e) => e.id),
+    ).toEqual(["eni-0", "eni-1"]);
+    expect(
+      trustObservation(observed, current, new Map([["eni-1", now - window]]), now, window).map((e) => e.id),
+    ).toEqual(["eni-0"]);
+  });
+});
+
+describe("max pod addresses and the metrics snapshot", () => {
+  it.each([
+    [{ ...settings }, true, 27],
+    [{ ...settings }, false, 18],
+    [{ ...settings, maxEni: 2 }, true, 18],
+    [{ ...settings, prefixDelegation: true }, true, 27 * 16],
+  ])("%o podsOnPrimary=%s -> %d", (s, onPrimary, expected) => {
+    expect(maxPodAddresses({ settings: s, limits, podsOnPrimaryEni: onPrimary })).toBe(expected);
+  });
+
+  it("snapshot carries counts, the capped ENI max and the last deficit", () => {
+    const c = { total: 9, assigned: 4, available: 3, cooldown: 2, enis: 1, prefixes: 0, freePrefixes: 0 };
+    const snap = poolSnapshot(
+      c,
+      { settings: { ...settings, maxEni: 2 }, limits, podsOnPrimaryEni: true },
+      {
+        actions: [],
+        deficit: 7,
+      },
+    );
+    expect(snap).toEqual({
+      total: 9,
+      assigned: 4,
+      available: 3,
+      cooldown: 2,
+      enis: 1,
+      maxEnis: 2,
+      prefixes: 0,
+      deficit: 7,
+      maxPods: 18,
+    });
+  });
+
+  it("counts the addresses a growth action brings", () => {
+    expect(addressesOf({ kind: "assign-ips", eniId: "e", count: 3 })).toBe(3);
+    expect(addressesOf({ kind: "assign-prefixes", eniId: "e", count: 2 })).toBe(32);
+    expect(
+      addressesOf({
+        kind: "create-eni",
+        subnetId: "s",
+        securityGroupIds: [],
+        deviceIndex: 1,
+        ipCount: 9,
+        prefixCount: 0,
+      }),
+    ).toBe(9);
+    expect(addressesOf({ kind: "delete-eni", eniId: "e" })).toBe(0);
+  });
+});
