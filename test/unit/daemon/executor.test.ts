@@ -1,0 +1,200 @@
+// The executor with a scripted Ec2Api (its collaborator) and a real Datastore.
+import { describe, expect, it } from "vitest";
+import { type Ec2Api, Ec2Error, type NetworkInterface } from "../../../cloud/ec2/types.ts";
+import { Datastore } from "../../../ipamd/datastore/datastore.ts";
+import { Executor } from "../../../ipamd/executor/executor.ts";
+import { silentLogger } from "../../../ipamd/log.ts";
+
+type Calls = { name: string; arg: unknown }[];
+
+function fakeEc2(over: Partial<Ec2Api>, calls: Calls): Ec2Api {
+  const rec = (name: string, impl?: (arg: never) => Promise<unknown>) => async (arg: never) => {
+    calls.push({ name, arg });
+    if (impl) return impl(arg);
+    throw new Error(`unexpected call ${name}`);
+  };
+  const base: Record<string, unknown> = {};
+  for (const n of [
+    "describeInstances",
+    "describeNetworkInterfaces",
+    "describeSubnets",
+    "describeInstanceTypes",
+    "createNetworkInterface",
+    "attachNetworkInterface",
+    "detachNetworkInterface",
+    "deleteNetworkInterface",
+    "assignPrivateIpAddresses",
+    "unassignPrivateIpAddresses",
+    "setDeleteOnTermination",
+    "createTags",
+  ]) {
+    const impl = (over as Record<string, ((a: never) => Promise<unknown>) | undefined>)[n];
+    base[n] = rec(n, impl);
+  }
+  return base as unknown as Ec2Api;
+}
+
+function setup(ec2: Ec2Api, imdsEnis: () => Promise<never[]> = async () => []) {
+  const ds = new Datastore({ cooldownMs: 30_000 });
+  ds.upsertEni({
+    id: "eni-1",
+    mac: "02:00:00:00:00:01",
+    deviceIndex: 1,
+    primary: false,
+    subnetId: "subnet-1",
+    subnetCidr: "10.0.1.0/24",
+    primaryIp: "10.0.1.100",
+    attachedAtMs: 0,
+  });
+  const hostCalls: string[] = [];
+  const ex = new Executor({
+    ec2,
+    imds: { identity: async () => ({}) as never, enis: imdsEnis },
+    ds,
+    host: {
+      setup: async (e) => void hostCalls.push(`setup ${e.id}`),
+      teardown: async (e) => void hostCalls.push(`teardown ${e.id}`),
+    },
+    tags: { clusterName: "c", nodeName: "n", instanceId: "i-1" },
+    log: silentLogger(),
+    sleep: async () => undefined,
+    waitMs: 50,
+    pollMs: 1,
+  });
+  return { ds, ex, hostCalls };
+}
+
+const limitErr = new Ec2Error({
+  kind: "limit",
+  code: "AttachmentLimitExceeded",
+  action: "AttachNetworkInterface",
+  message: "m",
+});
+
+describe("Executor", () => {
+  it("records only the addresses EC2 says it added", async () => {
+    const calls: Calls = [];
+    const { ds, ex } = setup(
+      fakeEc2({ assignPrivateIpAddresses: async () => ({ ips: ["10.0.1.7"], prefixes: [] }) }, calls),
+    );
+    ds.addIps("eni-1", ["10.0.1.5"]);
+    await ex.apply({ kind: "assign-ips", eniId: "eni-1", count: 3 });
+    expect(ds.ipsOf("eni-1").ips).toEqual(["10.0.1.5", "10.0.1.7"]);
+  });
+
+  it("releases only addresses still free, and puts them back if EC2 refuses", async () => {
+    const calls: Calls = [];
+    let refuse = true;
+    const { ds, ex } = setup(
+      fakeEc2(
+        {
+          unassignPrivateIpAddresses: async () => {
+            if (refuse)
+              throw new Ec2Error({
+                kind: "throttled",
+                code: "RequestLimitExceeded",
+                action: "U",
+                message: "m",
+              });
+          },
+        },
+        calls,
+      ),
+    );
+    ds.addIps("eni-1", ["10.0.1.5", "10.0.1.6"]);
+    // 10.0.1.5 is taken by a pod between planning and execution
+    ds.assign(
+      {
+        key: { network: "n", containerId: "c", ifName: "eth0" },
+        pod: { namespace: "", name: "" },
+        netns: "/x",
+        hostVeth: "v",
+      },
+      0,
+    );
+    await expect(
+      ex.apply({ kind: "release-ips", eniId: "eni-1", ips: ["10.0.1.5", "10.0.1.6"] }),
+    ).rejects.toThrow(Ec2Error);
+    expect(calls.at(-1)?.arg).toEqual({ eniId: "eni-1", ips: ["10.0.1.6"] });
+    expect(ds.ipsOf("eni-1").ips).toEqual(["10.0.1.5", "10.0.1.6"]);
+    refuse = false;
+    const done = await ex.apply({ kind: "release-ips", eniId: "eni-1", ips: ["10.0.1.5", "10.0.1.6"] });
+    expect(done.scaledDown).toBe(true);
+    expect(ds.ipsOf("eni-1").ips).toEqual(["10.0.1.5"]);
+  });
+
+  it("rolls a new ENI back (delete) when attaching fails, and records nothing", async () => {
+    const calls: Calls = [];
+    const created: NetworkInterface = {
+      id: "eni-new",
+      subnetId: "subnet-1",
+      vpcId: "v",
+      availabilityZone: "a",
+      macAddress: "02:00:00:00:00:09",
+      status: "available",
+      description: "",
+      primaryIp: "10.0.1.50",
+      secondaryIps: ["10.0.1.51"],
+      prefixes: [],
+      securityGroupIds: [],
+      tags: {},
+    };
+    const { ds, ex } = setup(
+      fakeEc2(
+        {
+          createNetworkInterface: async () => created,
+          attachNetworkInterface: async () => {
+            throw limitErr;
+          },
+          deleteNetworkInterface: async () => undefined,
+        },
+        calls,
+      ),
+    );
+    await expect(
+      ex.apply({
+        kind: "create-eni",
+        subnetId: "subnet-1",
+        securityGroupIds: ["sg"],
+        deviceIndex: 2,
+        ipCount: 1,
+        prefixCount: 0,
+      }),
+    ).rejects.toBe(limitErr);
+    expect(calls.map((c) => c.name)).toEqual([
+      "createNetworkInterface",
+      "attachNetworkInterface",
+      "deleteNetworkInterface",
+    ]);
+    const createArg = calls[0]?.arg as {
+      tags: Record<string, string>;
+      description: string;
+      secondaryIpCount: number;
+    };
+    expect(createArg.tags).toMatchObject({
+      "node.k8s.amazonaws.com/instance_id": "i-1",
+      "cluster.k8s.amazonaws.com/name": "c",
+    });
+    expect(createArg.description).toBe("aws-K8S-i-1");
+    expect(createArg.secondaryIpCount).toBe(1);
+    expect(ds.eni("eni-new")).toBeUndefined();
+  });
+
+  it("does not delete an ENI that holds a pod", async () => {
+    const calls: Calls = [];
+    const { ds, ex } = setup(fakeEc2({}, calls));
+    ds.addIps("eni-1", ["10.0.1.5"]);
+    ds.assign(
+      {
+        key: { network: "n", containerId: "c", ifName: "eth0" },
+        pod: { namespace: "", name: "" },
+        netns: "/x",
+        hostVeth: "v",
+      },
+      0,
+    );
+    const done = await ex.apply({ kind: "delete-eni", eniId: "eni-1" });
+    expect(done.scaledDown).toBe(false);
+    expect(calls).toEqual([]);
+  });
+});
