@@ -165,7 +165,10 @@ describe.skipIf(!canUseNetns)("ipamd daemon against the emulator", () => {
       key: { containerId: string };
     }[];
     expect(before.length).toBe(15);
+    const first = cluster.node("a").ipamd!;
     await cluster.restartIpamd("a");
+    // SIGTERM: drained, persisted, exited 0 (not killed by the harness's SIGKILL fallback).
+    expect(await first.exited).toEqual({ code: 0, signal: null });
     const after = (await cluster.introspect("a", "/v1/assignments")) as {
       ip: string;
       key: { containerId: string };
