@@ -68,7 +68,12 @@ describe.skipIf(!canUseNetns)("ipamd daemon against the emulator", () => {
     cluster = await createCluster({
       nodes: [{ name: "a", instanceType: "t3.medium" }],
       timeScale: 0.01,
-      env: { VPC_CNI_IP_COOLDOWN_SECONDS: "0", VPC_CNI_RECONCILE_INTERVAL_SECONDS: "5" },
+      env: {
+        VPC_CNI_IP_COOLDOWN_SECONDS: "0",
+        VPC_CNI_RECONCILE_INTERVAL_SECONDS: "5",
+        VPC_CNI_MIN_ENI_AGE_SECONDS: "0",
+        VPC_CNI_SCALE_DOWN_INTERVAL_SECONDS: "0",
+      },
     });
     sock = cluster.node("a").socketPath;
   });
@@ -210,5 +215,28 @@ describe.skipIf(!canUseNetns)("ipamd daemon against the emulator", () => {
     // The corrupt file was kept aside for forensics and replaced by a valid one.
     const files = execFileSync("ls", [n.stateDir], { encoding: "utf8" });
     expect(files).toMatch(/ipam-checkpoint\.json\.bad-\d+/);
+  });
+
+  it("gives unneeded ENIs back to EC2 (detached and deleted) once pods are gone", async () => {
+    const held = (await cluster.introspect("a", "/v1/assignments")) as { key: { containerId: string } }[];
+    const gc = await call({ op: "gc", network: NETWORK, valid: [] });
+    expect(gc.released).toBe(held.length);
+    // WARM_ENI_TARGET=1 on a 5-address ENI: the primary ENI alone covers it.
+    // ipamd withdraws an ENI before detaching it, so wait on EC2's side.
+    const inst = cluster.node("a").instanceId;
+    const enis = await until(
+      "EC2 shows one ENI left",
+      async () => {
+        const all = cluster.emulator.admin.state().enis;
+        const mine = all.filter((e) => e.attachment?.instanceId === inst);
+        return mine.length === 1 && all.every((e) => e.status !== "available" && e.status !== "detaching")
+          ? all
+          : undefined;
+      },
+      40_000,
+    );
+    expect(enis).toHaveLength(1);
+    expect((await status()).counts.enis).toBe(1);
+    expect(await cluster.metrics("a")).toMatch(/vpccni_planner_actions_total\{kind="delete-eni"\} [1-9]/);
   });
 });
