@@ -20,6 +20,7 @@ import { maxPodAddresses, poolSnapshot } from "../executor/input.ts";
 import { PoolLoop } from "../executor/pool-loop.ts";
 import { HostNamespace } from "../hostnet/host-ns.ts";
 import { NetlinkPodPlumbing } from "../hostnet/pod-plumbing.ts";
+import type { PodPlumbing } from "../hostnet/types.ts";
 import { startIntrospection } from "../introspection/server.ts";
 import type { Logger } from "../log.ts";
 import { IpamdMetrics } from "../metrics/metrics.ts";
@@ -37,6 +38,8 @@ export interface DaemonDeps {
   hostNetnsPath?: string;
   log: Logger;
   now?: () => number;
+  /** Per-pod plumbing; default netlink in hostNetnsPath. Benchmarks inject a no-op to measure the API alone. */
+  plumbing?: PodPlumbing & { close?: () => void };
 }
 
 export interface DaemonInfo {
@@ -50,7 +53,7 @@ export interface DaemonInfo {
 interface Parts {
   ec2: Ec2Api & { close?: () => void };
   ns: HostNamespace;
-  plumbing: NetlinkPodPlumbing;
+  plumbing: PodPlumbing & { close?: () => void };
   durable: DurableDatastore;
   api?: ApiServer;
   pool?: PoolLoop;
@@ -98,9 +101,11 @@ export class Daemon {
     const identity = await imds.identity();
     const ec2 = this.#d.makeEc2(this.metrics.onEc2Call, identity);
     const ns = new HostNamespace(this.#d.hostNetnsPath);
-    const plumbing = new NetlinkPodPlumbing(
-      this.#d.hostNetnsPath === undefined ? {} : { hostNetnsPath: this.#d.hostNetnsPath },
-    );
+    const plumbing =
+      this.#d.plumbing ??
+      new NetlinkPodPlumbing(
+        this.#d.hostNetnsPath === undefined ? {} : { hostNetnsPath: this.#d.hostNetnsPath },
+      );
     const ds = new Datastore({ cooldownMs: s.ipCooldownMs, podsOnPrimaryEni: !s.customNetworking });
     mkdirSync(s.stateDir, { recursive: true, mode: 0o700 });
     const checkpoint = new Checkpoint(s.checkpointPath);
@@ -254,7 +259,7 @@ export class Daemon {
     const saved = await p.durable.persist();
     if (!saved.ok) this.#d.log.error({ err: saved.error.message }, "final checkpoint write failed");
     for (const h of p.http) await h.close();
-    p.plumbing.close();
+    p.plumbing.close?.();
     p.ns.close();
     p.ec2.close?.();
     this.#d.log.info("ipamd stopped");
