@@ -160,7 +160,16 @@ async function cmdDel(e: CniEnv, conf: NetConf, deps: Deps, log: Logger, call: C
   return ok(undefined);
 }
 
-/** STATUS (spec 1.1.0): 0 and no output when ADD would work; 50 when it would not; 51 when ipamd is down. */
+/**
+ * STATUS (spec 1.1.0): 51 when ipamd is down; 50 when ipamd is not ready, or
+ * when the node holds no pod address at all (start-up, subnet full from the
+ * beginning): then no pod can start here, and a NotReady node is the truth.
+ * A node that is merely FULL (every address held by a running pod) answers 0:
+ * the runtime turns a failed STATUS into NetworkReady=false, the node goes
+ * NotReady and taint-based eviction would remove its running pods. Exhaustion
+ * of a busy node is reported where it helps: the ADD error (code 11 with the
+ * numbers), the NodeIPAM status, the IPAMExhausted node condition, metrics.
+ */
 async function cmdStatus(conf: NetConf, call: Call): Promise<Output> {
   const out = await call({ v: PROTOCOL_VERSION, op: "status" }, timeoutFor(conf, "STATUS"));
   if (out.kind === "failed") {
@@ -182,12 +191,14 @@ async function cmdStatus(conf: NetConf, call: Call): Promise<Output> {
     );
   if (a.op !== "status")
     throw new CniError(CNI_ERR.PLUGIN_NOT_AVAILABLE, "ipamd answered STATUS with another op");
-  if (!a.result.ready || a.result.available <= 0) {
-    const why = a.result.reason ?? (a.result.ready ? "no free pod addresses" : "ipamd is not ready");
+  const holdsNothing = a.result.available <= 0 && (a.result.assigned ?? 0) === 0;
+  if (!a.result.ready || holdsNothing) {
+    const why =
+      a.result.reason ?? (a.result.ready ? "the node holds no pod address yet" : "ipamd is not ready");
     throw new CniError(
       CNI_ERR.PLUGIN_NOT_AVAILABLE,
       why,
-      `ready=${a.result.ready} available=${a.result.available}`,
+      `ready=${a.result.ready} available=${a.result.available} assigned=${a.result.assigned ?? 0}`,
     );
   }
   return ok(undefined);

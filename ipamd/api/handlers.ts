@@ -267,18 +267,20 @@ export class IpamdHandlers implements RequestHandler {
   #status(): IpamdResponse {
     const r = this.#d.readiness();
     const now = this.#now();
-    const available = r.ready ? this.#d.durable.ds.counts(now).available : 0;
     if (!r.ready)
-      return { ok: true, op: "status", result: { ready: false, available, reason: r.reason ?? "starting" } };
-    // ready = ipamd is up; whether no free address means "not available"
-    // is the plugin's call (it sees `available`), with the reason to show.
-    if (available === 0) {
       return {
         ok: true,
         op: "status",
-        result: { ready: true, available, reason: this.#d.pool.explainShortage(now) },
+        result: { ready: false, available: 0, reason: r.reason ?? "starting" },
       };
-    }
-    return { ok: true, op: "status", result: { ready: true, available } };
+    const { available, assigned } = this.#d.durable.ds.counts(now);
+    // ready = ipamd is up. What "no free address" means for STATUS is the
+    // plugin's call (see cni/plugin.ts cmdStatus); it gets the numbers and the reason.
+    const reason = available === 0 ? this.#d.pool.explainShortage(now) : undefined;
+    return {
+      ok: true,
+      op: "status",
+      result: { ready: true, available, assigned, ...(reason ? { reason } : {}) },
+    };
   }
 }

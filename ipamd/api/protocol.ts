@@ -123,6 +123,8 @@ export interface StatusResult {
   ready: boolean;
   /** Free addresses right now (excluding cooldown). */
   available: number;
+  /** Addresses held by pods (absent from older ipamd versions). */
+  assigned?: number;
   /** Human-readable explanation, with numbers, when not ready or exhausted. */
   reason?: string;
 }

@@ -278,11 +278,20 @@ describe("STATUS", () => {
   it("ready: exit 0, no output", async () => {
     expect(await st()).toMatchObject({ code: 0, stdout: "" });
   });
-  it("not ready or exhausted: 50 with ipamd's reason", async () => {
+  it("not ready, or no address at all: 50 with ipamd's reason", async () => {
     fake.status = { ready: false, available: 0, reason: "attaching ENI 1 of 3 (eni-0abc)" };
     expect(expectCniError(await st(), 50)).toBe("attaching ENI 1 of 3 (eni-0abc)");
-    fake.status = { ready: true, available: 0, reason: "27 of 27 pod addresses in use" };
-    expect(expectCniError(await st(), 50)).toBe("27 of 27 pod addresses in use");
+    fake.status = {
+      ready: true,
+      available: 0,
+      assigned: 0,
+      reason: "subnet subnet-0abc has no free addresses",
+    };
+    expect(expectCniError(await st(), 50)).toBe("subnet subnet-0abc has no free addresses");
+  });
+  it("full node (every address held by a running pod): 0, so its pods are not evicted", async () => {
+    fake.status = { ready: true, available: 0, assigned: 27, reason: "27 of 27 pod addresses in use" };
+    expect(await st()).toMatchObject({ code: 0, stdout: "" });
   });
   it("ipamd unreachable: 51", async () => {
     expect(expectCniError(await st(join(tmp, "absent.sock")), 51)).toMatch(/ipamd is not running/);

@@ -183,8 +183,17 @@ describe("verbs", () => {
       50,
     ],
     [
-      "exhausted",
-      { ok: true, op: "status", result: { ready: true, available: 0, reason: "27 of 27 in use" } },
+      "full: every address held by a pod (must not make the node NotReady)",
+      {
+        ok: true,
+        op: "status",
+        result: { ready: true, available: 0, assigned: 27, reason: "27 of 27 in use" },
+      },
+      0,
+    ],
+    [
+      "holds no address at all",
+      { ok: true, op: "status", result: { ready: true, available: 0, assigned: 0, reason: "subnet full" } },
       50,
     ],
     ["ipamd error", { ok: false, error: { code: 100, msg: "boom" } }, 50],
