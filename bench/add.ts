@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createCluster } from "../test/harness/index.ts";
 import type { AddJob, AddSamples } from "./add/job.ts";
-import { isSmoke, loadNote, printHeadline } from "./lib/cli.ts";
+import { isSmoke, loadNote, printHeadline, resultsDir } from "./lib/cli.ts";
 import { createNetnsBatch } from "./lib/netns.ts";
 import { writeReport } from "./lib/report.ts";
 import { fmt, ratio, type Summary, summarize } from "./lib/stats.ts";
@@ -150,18 +150,21 @@ const addRatio = ratio(s.addOurs.p50, s.addRef.p50);
 const delRatio = ratio(s.delOurs.p50, s.delRef.p50);
 const verdict = (r: number) => (r <= 1 ? "meets" : "MISSES");
 const headline = `bench:add ADD p50 ${OURS}/${REF} = ${addRatio}x (target <= 1.0, ${verdict(addRatio)}), DEL p50 = ${delRatio}x (target <= 1.0, ${verdict(delRatio)})`;
-writeReport({
-  name: "add",
-  unit: "ms",
-  data: { pods: N, warmup: WARMUP, summaries: s, ratios: { addP50: addRatio, delP50: delRatio }, samples },
-  bars: [
-    { label: "ADD p50", value: s.addOurs.p50, compare: s.addRef.p50 },
-    { label: "ADD p90", value: s.addOurs.p90, compare: s.addRef.p90 },
-    { label: "ADD p99", value: s.addOurs.p99, compare: s.addRef.p99 },
-    { label: "DEL p50", value: s.delOurs.p50, compare: s.delRef.p50 },
-    { label: "DEL p90", value: s.delOurs.p90, compare: s.delRef.p90 },
-    { label: "DEL p99", value: s.delOurs.p99, compare: s.delRef.p99 },
-  ],
-  headline,
-});
+writeReport(
+  {
+    name: "add",
+    unit: "ms",
+    data: { pods: N, warmup: WARMUP, summaries: s, ratios: { addP50: addRatio, delP50: delRatio }, samples },
+    bars: [
+      { label: "ADD p50", value: s.addOurs.p50, compare: s.addRef.p50 },
+      { label: "ADD p90", value: s.addOurs.p90, compare: s.addRef.p90 },
+      { label: "ADD p99", value: s.addOurs.p99, compare: s.addRef.p99 },
+      { label: "DEL p50", value: s.delOurs.p50, compare: s.delRef.p50 },
+      { label: "DEL p90", value: s.delOurs.p90, compare: s.delRef.p90 },
+      { label: "DEL p99", value: s.delOurs.p99, compare: s.delRef.p99 },
+    ],
+    headline,
+  },
+  resultsDir(),
+);
 printHeadline(headline);

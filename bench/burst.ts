@@ -15,7 +15,7 @@ import { instanceLimits } from "../cloud/limits/limits.ts";
 import { createCluster } from "../test/harness/index.ts";
 import { type BurstBound, burstBound } from "./burst/bound.ts";
 import { addBurst, type BurstPods, delAll } from "./burst/pods.ts";
-import { isSmoke, loadNote, printHeadline } from "./lib/cli.ts";
+import { isSmoke, loadNote, printHeadline, resultsDir } from "./lib/cli.ts";
 import { createNetnsBatch } from "./lib/netns.ts";
 import { writeReport } from "./lib/report.ts";
 import { ratio } from "./lib/stats.ts";
@@ -155,14 +155,17 @@ for (const r of results) {
   if (r.failures.length > 0) console.log(`  FAILURES: ${r.failures.slice(0, 5).join("; ")}`);
 }
 const headline = `bench:burst all-addressed / EC2 bound: ${results.map((r) => `${r.scenario.name} ${r.ratio}x (${(r.burstMs / 1000).toFixed(2)} s vs ${(r.bound.boundMs / 1000).toFixed(2)} s)`).join(", ")} (target <= 1.2)`;
-writeReport({
-  name: "burst",
-  unit: "s",
-  data: { timeScale: TIME_SCALE, latency: DEFAULT_LATENCY, results },
-  bars: results.flatMap((r) => [
-    { label: `${r.scenario.name} burst / bound`, value: r.burstMs / 1000, compare: r.bound.boundMs / 1000 },
-    { label: `${r.scenario.name} warm floor`, value: r.warmMs / 1000 },
-  ]),
-  headline,
-});
+writeReport(
+  {
+    name: "burst",
+    unit: "s",
+    data: { timeScale: TIME_SCALE, latency: DEFAULT_LATENCY, results },
+    bars: results.flatMap((r) => [
+      { label: `${r.scenario.name} burst / bound`, value: r.burstMs / 1000, compare: r.bound.boundMs / 1000 },
+      { label: `${r.scenario.name} warm floor`, value: r.warmMs / 1000 },
+    ]),
+    headline,
+  },
+  resultsDir(),
+);
 printHeadline(headline);

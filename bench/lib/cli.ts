@@ -1,7 +1,8 @@
 // Shared command-line conventions of the benches: `--smoke` picks tiny sizes
 // (the smoke test only checks that a bench completes and prints its headline),
 // and the headline is printed LAST, prefixed so scripts can find it.
-import { loadavg } from "node:os";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 
 export function isSmoke(argv: readonly string[] = process.argv): boolean {
   return argv.includes("--smoke");
@@ -19,4 +20,9 @@ export const HEADLINE_PREFIX = "HEADLINE";
 /** Prints the bench's headline ratio; must be the bench's last output line. */
 export function printHeadline(line: string): void {
   console.log(`${HEADLINE_PREFIX} ${line}`);
+}
+
+/** Smoke runs write their JSON/SVG to a temp dir, so they never overwrite real results. */
+export function resultsDir(): string | undefined {
+  return isSmoke() ? join(tmpdir(), "vpc-cni-bench-smoke") : undefined;
 }
