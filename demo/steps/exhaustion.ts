@@ -1,12 +1,12 @@
 // Exhaustion as a user meets it on node-2 (m5.large, 27 pod addresses):
 // fill the node, then one more pod's ADD (a single attempt, as in the pod's
-// events) fails with CNI error 11 and numbers; the plugin's STATUS says the
-// node cannot take pods; the Prometheus gauges show it.
+// events) fails with CNI error 11 and numbers; STATUS shows the numbers while
+// keeping the node Ready; the Prometheus gauges show it.
 
 import { fillNode } from "../../test/e2e/lib/fill.ts";
 import { oneShotRuntime } from "../../test/e2e/lib/one-shot.ts";
 import { describePool, poolView, waitForPool } from "../../test/e2e/lib/pool.ts";
-import { pluginStatus } from "../../test/e2e/lib/status.ts";
+import { ipamdStatus, pluginStatus } from "../../test/e2e/lib/status.ts";
 import { CniRunError } from "../../test/harness/index.ts";
 import { NODES } from "../world.ts";
 import type { DemoContext, Step } from "./types.ts";
@@ -52,13 +52,20 @@ export const addAtLimitFails: Step = {
 };
 
 export const statusAtLimit: Step = {
-  title: "the plugin's STATUS verb reports the node cannot take pods",
+  // A full node still answers STATUS 0 (cni/plugin.ts cmdStatus): a failed STATUS
+  // makes the runtime report NetworkReady=false, the node NotReady, and taint-based
+  // eviction would then remove its healthy pods. ipamd's answer carries the numbers.
+  title: "STATUS: the plugin keeps the full node Ready; ipamd's answer says why ADDs wait",
   async run(ctx: DemoContext) {
     const s = await pluginStatus(ctx.cluster, NODES.full);
-    if (s.ok) throw new Error("STATUS succeeded on a full node");
-    ctx.note(s.msg);
-    if (s.code !== 50) throw new Error(`code ${s.code}, want 50 (plugin not available)`);
-    return "code 50";
+    if (!s.ok) throw new Error(`STATUS failed on a full node (would make it NotReady): ${s.msg}`);
+    const st = await ipamdStatus(ctx.cluster, NODES.full);
+    ctx.note(`plugin STATUS: exit 0 (node Ready, running pods stay)`);
+    ctx.note(`ipamd STATUS: ready=${st.ready} available=${st.available} assigned=${st.assigned}`);
+    ctx.note(`reason: ${st.reason}`);
+    if (st.available !== 0) throw new Error(`ipamd STATUS says ${st.available} available on a full node`);
+    if (!st.reason?.includes("of its")) throw new Error("ipamd STATUS gives no reason with numbers");
+    return `plugin 0, ipamd available=0 assigned=${st.assigned}`;
   },
 };
 
