@@ -7,10 +7,14 @@
 //   AWS_EC2_METADATA_SERVICE_ENDPOINT        IMDS base URL (emulator's per-instance URL)
 //   VPC_CNI_LOG_LEVEL                        trace|debug|info|warn|error (default info)
 //   VPC_CNI_HOST_NETNS                       dev/test only: a netns path acting as the node
+//   KUBERNETES_SERVICE_HOST / KUBECONFIG     the Kubernetes API; neither set = no Kubernetes parts
+
+import type { KubeConfig } from "@kubernetes/client-node";
 import { createEc2Client } from "../cloud/ec2/client.ts";
 import { createImdsClient } from "../cloud/imds/client.ts";
 import { loadSettings } from "./config/settings.ts";
-import { Daemon } from "./daemon/daemon.ts";
+import { Daemon, StartupConfigError } from "./daemon/daemon.ts";
+import { kubeConfigured, loadKubeConfig } from "./k8s/client.ts";
 import { createLogger } from "./log.ts";
 
 const EXIT_BAD_SETTINGS = 2;
@@ -24,12 +28,22 @@ async function main(): Promise<number> {
   }
   const log = createLogger({ level: process.env.VPC_CNI_LOG_LEVEL });
   const hostNetns = process.env.VPC_CNI_HOST_NETNS;
+  let kubeconfig: KubeConfig | undefined;
+  if (kubeConfigured(process.env)) {
+    try {
+      kubeconfig = loadKubeConfig();
+    } catch (e) {
+      // Pod networking does not need the API: run without it (custom networking then refuses to start).
+      log.error({ err: (e as Error).message }, "cannot load the kubeconfig; Kubernetes parts are off");
+    }
+  }
   const daemon = new Daemon({
     settings: loaded.settings,
     imds: createImdsClient(),
     makeEc2: (onCall, identity) =>
       createEc2Client({ region: process.env.AWS_REGION || identity.region, onCall }),
     ...(hostNetns ? { hostNetnsPath: hostNetns } : {}),
+    ...(kubeconfig ? { kubeconfig } : {}),
     log,
   });
 
@@ -52,6 +66,11 @@ async function main(): Promise<number> {
   try {
     await daemon.start();
   } catch (e) {
+    if (e instanceof StartupConfigError) {
+      // Like a bad setting: a person fixes it, so a plain message and the same exit code.
+      process.stderr.write(`ipamd: ${e.message}\n`);
+      return EXIT_BAD_SETTINGS;
+    }
     log.fatal({ err: e }, "ipamd failed to start");
     return 1;
   }

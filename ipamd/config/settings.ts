@@ -43,6 +43,7 @@ export interface Settings {
   disableNetworkResourceProvisioning: boolean;
   customNetworking: boolean;
   eniConfigLabelDef: string;
+  eniConfigAnnotationDef: string;
   randomizeSnat: RandomizeSnat;
   clusterName: string | undefined;
   // ---- ours ----
@@ -58,7 +59,14 @@ export interface Settings {
   scaleDownIntervalMs: number;
   subnetBackoffMs: number;
   leakedEniDelayMs: number;
+  /** NODE_NAME, else MY_NODE_NAME (the AWS VPC CNI's name for it). */
   nodeName: string | undefined;
+  /** Kubernetes (only when ipamd has API access): NodeIPAM status writes at most once per this. */
+  statusIntervalMs: number;
+  /** Kubernetes: at most one allocation-failure Event write per cause per this. */
+  eventIntervalMs: number;
+  /** Kubernetes: an address whose pod is gone (no CNI DEL came) is released after this. */
+  podReleaseGraceMs: number;
 }
 
 export interface SettingDoc {
@@ -136,6 +144,11 @@ export const SETTINGS_DOC: readonly SettingDoc[] = Object.freeze([
     meaning: "Node label whose value names the ENIConfig (custom networking).",
   },
   {
+    name: "ENI_CONFIG_ANNOTATION_DEF",
+    default: "k8s.amazonaws.com/eniConfig",
+    meaning: "Node annotation naming the ENIConfig (custom networking); wins over the label.",
+  },
+  {
     name: "AWS_VPC_K8S_CNI_RANDOMIZESNAT",
     default: "prng",
     meaning: "SNAT port selection: none, hashrandom (--random) or prng (--random-fully).",
@@ -146,6 +159,11 @@ export const SETTINGS_DOC: readonly SettingDoc[] = Object.freeze([
     meaning: "Cluster name, tagged on ENIs ipamd creates (cluster.k8s.amazonaws.com/name).",
   },
   { name: "NODE_NAME", default: "", meaning: "This node's Kubernetes name (Downward API spec.nodeName)." },
+  {
+    name: "MY_NODE_NAME",
+    default: "",
+    meaning: "The AWS VPC CNI's name for NODE_NAME (its DaemonSet sets it); used when NODE_NAME is unset.",
+  },
   {
     name: "VPC_CNI_IP_COOLDOWN_SECONDS",
     default: "30",
@@ -197,6 +215,23 @@ export const SETTINGS_DOC: readonly SettingDoc[] = Object.freeze([
     default: "600",
     meaning: "An unattached ENI tagged for this node is deleted once older than this.",
   },
+  {
+    name: "VPC_CNI_STATUS_INTERVAL_SECONDS",
+    default: "10",
+    meaning: "Kubernetes only: at most one NodeIPAM status write per this interval (only when it changed).",
+  },
+  {
+    name: "VPC_CNI_EVENT_INTERVAL_SECONDS",
+    default: "300",
+    meaning:
+      "Kubernetes only: at most one allocation-failure Event write per cause per this interval (a series count, not one per pod).",
+  },
+  {
+    name: "VPC_CNI_POD_RELEASE_GRACE_SECONDS",
+    default: "60",
+    meaning:
+      "Kubernetes only: the address of a pod deleted without a CNI DEL is released once the pod has been gone (and the address held) this long.",
+  },
 ] as SettingDoc[]);
 
 export interface SettingsProblem {
@@ -244,11 +279,13 @@ export function loadSettings(
 
   const prefixDelegation = read("ENABLE_PREFIX_DELEGATION", false, parseBool);
   const stateDir = read("VPC_CNI_STATE_DIR", "/var/lib/vpc-cni", parseAbsPath);
-  const nodeName = read<string | undefined>("NODE_NAME", undefined, (v) =>
+  const nodeNameOf = (v: string): Parsed<string | undefined> =>
     isDnsSubdomain(v.trim())
       ? { ok: true, value: v.trim() }
-      : { ok: false, accepts: "a Kubernetes node name (DNS subdomain)" },
-  );
+      : { ok: false, accepts: "a Kubernetes node name (DNS subdomain)" };
+  // Both are always read (so a bad alias is reported too); NODE_NAME wins.
+  const myNodeName = read<string | undefined>("MY_NODE_NAME", undefined, nodeNameOf);
+  const nodeName = read<string | undefined>("NODE_NAME", undefined, nodeNameOf) ?? myNodeName;
   const settings: Settings = {
     warmEniTarget: read("WARM_ENI_TARGET", 1, int(0, 1000)),
     warmIpTarget: zeroIsUnset(read<number | undefined>("WARM_IP_TARGET", undefined, int(0, 100_000))),
@@ -267,6 +304,7 @@ export function loadSettings(
     disableNetworkResourceProvisioning: read("DISABLE_NETWORK_RESOURCE_PROVISIONING", false, parseBool),
     customNetworking: read("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG", false, parseBool),
     eniConfigLabelDef: read("ENI_CONFIG_LABEL_DEF", "topology.kubernetes.io/zone", parseLabelKey),
+    eniConfigAnnotationDef: read("ENI_CONFIG_ANNOTATION_DEF", "k8s.amazonaws.com/eniConfig", parseLabelKey),
     randomizeSnat: read<RandomizeSnat>("AWS_VPC_K8S_CNI_RANDOMIZESNAT", "prng", (v) =>
       parseOneOf(v, RANDOMIZE_SNAT_MODES),
     ),
@@ -287,6 +325,9 @@ export function loadSettings(
     subnetBackoffMs: seconds("VPC_CNI_SUBNET_BACKOFF_SECONDS", 60),
     leakedEniDelayMs: seconds("VPC_CNI_LEAKED_ENI_DELAY_SECONDS", 600, 60),
     nodeName,
+    statusIntervalMs: seconds("VPC_CNI_STATUS_INTERVAL_SECONDS", 10, 1, 3600),
+    eventIntervalMs: seconds("VPC_CNI_EVENT_INTERVAL_SECONDS", 300, 1),
+    podReleaseGraceMs: seconds("VPC_CNI_POD_RELEASE_GRACE_SECONDS", 60, 1),
   };
   if (problems.length > 0) return { ok: false, error: new SettingsError(problems) };
   return { ok: true, settings: Object.freeze(settings) };

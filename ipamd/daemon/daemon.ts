@@ -1,20 +1,25 @@
 // The wiring object: builds every part from settings and clients, in the
-// order data flows (recovery -> datastore -> API -> pool loop -> cleanup),
-// and tears them down in reverse. No decisions here; main.ts only reads the
+// order data flows (recovery -> datastore -> API -> pool loop -> cleanup ->
+// Kubernetes), and tears them down in reverse. Kubernetes is optional: with
+// no kubeconfig (DaemonDeps.kubeconfig undefined) those parts are off. No decisions here; main.ts only reads the
 // environment and calls start()/stop(). Tests run it in-process.
 import { mkdirSync } from "node:fs";
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { Ec2Api } from "../../cloud/ec2/types.ts";
 import type { ImdsApi, InstanceIdentity } from "../../cloud/imds/types.ts";
-import { resolveInstanceLimits } from "../../cloud/limits/resolve.ts";
+import { maxPods } from "../../cloud/limits/limits.ts";
+import { resolveInstanceLimits, resolveInstanceType } from "../../cloud/limits/resolve.ts";
 import type { InstanceLimits } from "../../cloud/limits/types.ts";
-import { IpamdHandlers } from "../api/handlers.ts";
+import { IpamdHandlers, type PoolSignals } from "../api/handlers.ts";
+import { PROTOCOL_VERSION } from "../api/protocol.ts";
 import { type ApiServer, startApiServer } from "../api/server.ts";
 import { LeakedEniCleaner } from "../cleanup/loop.ts";
 import { type Settings, toPoolSettings } from "../config/settings.ts";
 import { Checkpoint } from "../datastore/checkpoint.ts";
-import { Datastore } from "../datastore/datastore.ts";
+import { Datastore, keyString } from "../datastore/datastore.ts";
 import { DurableDatastore } from "../datastore/durable.ts";
 import { type EniHost, netlinkEniHost } from "../executor/eni-host.ts";
+import { newEniSubnet } from "../executor/eni-subnet.ts";
 import { Executor } from "../executor/executor.ts";
 import { maxPodAddresses, poolSnapshot } from "../executor/input.ts";
 import { PoolLoop } from "../executor/pool-loop.ts";
@@ -22,12 +27,26 @@ import { HostNamespace } from "../hostnet/host-ns.ts";
 import { NetlinkPodPlumbing } from "../hostnet/pod-plumbing.ts";
 import type { PodPlumbing } from "../hostnet/types.ts";
 import { startIntrospection } from "../introspection/server.ts";
+import { type K8sClients, makeClients } from "../k8s/client.ts";
+import type { EniConfigSpec, NodeInfo } from "../k8s/node-info.ts";
+import type { ExhaustionCause } from "../k8s/nodeipam-types.ts";
 import type { Logger } from "../log.ts";
 import { IpamdMetrics } from "../metrics/metrics.ts";
 import { type HttpEndpoint, startMetricsServer } from "../metrics/server.ts";
 import { RECOVERED_NETWORK, scanHostPods, sweepPlaceholders } from "../recovery/host-scan.ts";
 import { observe } from "../recovery/observe.ts";
 import { type RecoveryReport, recover } from "../recovery/recover.ts";
+import { waitForEniConfig } from "./eni-config-wait.ts";
+import { KubeNode, type KubeSources } from "./k8s-node.ts";
+import {
+  type AllocationError,
+  causeOfEc2ErrorKind,
+  causeOfShortfall,
+  exhaustion,
+  statusInput,
+  subnetUsage,
+} from "./k8s-status.ts";
+import { SubnetFreeCache } from "./subnet-free.ts";
 
 export interface DaemonDeps {
   settings: Readonly<Settings>;
@@ -40,6 +59,8 @@ export interface DaemonDeps {
   now?: () => number;
   /** Per-pod plumbing; default netlink in hostNetnsPath. Benchmarks inject a no-op to measure the API alone. */
   plumbing?: PodPlumbing & { close?: () => void };
+  /** The Kubernetes API (in-cluster or KUBECONFIG); undefined = no Kubernetes, those parts are off. */
+  kubeconfig?: KubeConfig;
 }
 
 export interface DaemonInfo {
@@ -58,7 +79,13 @@ interface Parts {
   api?: ApiServer;
   pool?: PoolLoop;
   cleaner?: LeakedEniCleaner;
+  kube?: KubeNode;
   http: HttpEndpoint[];
+}
+
+/** A configuration that cannot work; names the setting to fix. */
+export class StartupConfigError extends Error {
+  override name = "StartupConfigError";
 }
 
 export class Daemon {
@@ -67,6 +94,8 @@ export class Daemon {
   #ready = false;
   #notReadyReason = "starting: recovering state from IMDS, EC2 and the checkpoint";
   #parts: Parts | undefined;
+  /** Aborts waits during start (custom networking's ENIConfig) when stop() comes first. */
+  readonly #abort = new AbortController();
   info: DaemonInfo | undefined;
 
   constructor(d: DaemonDeps) {
@@ -79,6 +108,11 @@ export class Daemon {
 
   get datastore(): Datastore | undefined {
     return this.#parts?.durable.ds;
+  }
+
+  /** The Kubernetes parts, when running with a kubeconfig. */
+  get kube(): KubeNode | undefined {
+    return this.#parts?.kube;
   }
 
   readiness(): { ready: boolean; reason?: string } {
@@ -98,6 +132,7 @@ export class Daemon {
   async #start(): Promise<DaemonInfo> {
     const { settings: s, imds, log } = this.#d;
     const now = this.#d.now ?? Date.now;
+    const clients = this.#kubeClients();
     const identity = await imds.identity();
     const ec2 = this.#d.makeEc2(this.metrics.onEc2Call, identity);
     const ns = new HostNamespace(this.#d.hostNetnsPath);
@@ -133,17 +168,43 @@ export class Daemon {
       now,
     });
 
-    // New ENIs go to the primary ENI's subnet with its security groups.
-    // (Custom networking's ENIConfig subnet comes from the k8s module; not wired yet.)
     const primary = (await imds.enis()).find((e) => e.mac === identity.primaryMac);
     if (primary === undefined)
       throw new Error(`IMDS lists no ENI with the primary MAC ${identity.primaryMac}`);
-    if (s.customNetworking)
-      log.warn("custom networking: ENIConfig subnets are not wired yet; new ENIs use the primary subnet");
+    // Built before the pool so the ENIConfig wait below counts its API errors too;
+    // its data sources are filled in once the datastore, pool and API exist.
+    let kubeSources: KubeSources | undefined;
+    const kube =
+      clients === undefined
+        ? undefined
+        : new KubeNode({
+            clients,
+            nodeName: s.nodeName ?? "",
+            statusIntervalMs: s.statusIntervalMs,
+            eventIntervalMs: s.eventIntervalMs,
+            podReleaseGraceMs: s.podReleaseGraceMs,
+            sources: () => kubeSources,
+            registry: this.metrics.registry,
+            log: log.child({ component: "k8s" }),
+            now,
+          });
+    let node: NodeInfo | undefined;
+    let eniConfig: EniConfigSpec | undefined;
+    if (s.customNetworking && clients !== undefined) {
+      ({ node, eniConfig } = await waitForEniConfig({
+        clients,
+        nodeName: s.nodeName ?? "",
+        labelDef: s.eniConfigLabelDef,
+        annotationDef: s.eniConfigAnnotationDef,
+        log,
+        signal: this.#abort.signal,
+        onError: (err) => kube?.apiFailed("node", err),
+      }));
+    }
     const state = {
       settings: toPoolSettings(s),
       limits,
-      subnet: { id: primary.subnetId, securityGroupIds: primary.securityGroupIds },
+      subnet: newEniSubnet(primary, s.customNetworking, eniConfig),
       podsOnPrimaryEni: !s.customNetworking,
       pendingDemand: 0,
       lastScaleDownMs: 0,
@@ -162,6 +223,11 @@ export class Daemon {
       log: log.child({ component: "executor" }),
       now,
     });
+    let lastAllocationError: AllocationError | undefined;
+    const allocationFailed = (cause: ExhaustionCause, message: string) => {
+      lastAllocationError = { cause, message, atMs: now() };
+      kube?.allocationFailed(cause, message);
+    };
     const pool = new PoolLoop({
       ds,
       executor,
@@ -180,14 +246,36 @@ export class Daemon {
       metrics: this.metrics,
       log: log.child({ component: "pool" }),
       now,
+      onActionFailed: (a, eff, err) => {
+        const cause = causeOfEc2ErrorKind(eff.errorKind);
+        if (cause === undefined) return;
+        allocationFailed(
+          cause,
+          eff.shortfall?.message ??
+            `EC2 throttled ${a.kind} on node ${identity.instanceId}: ${(err as Error).message}`,
+        );
+      },
     });
     parts.pool = pool;
     this.metrics.setPoolSource(() => poolSnapshot(ds.counts(now()), state, pool.lastPlan));
 
+    // An ADD that finds no address and cannot get one is an allocation failure (Event, status).
+    const signals: PoolSignals = {
+      wake: () => {
+        pool.wake();
+        const sf = kube === undefined ? undefined : pool.shortfallNow(now());
+        if (sf !== undefined)
+          allocationFailed(
+            causeOfShortfall(sf.cause),
+            `pod ADD found no free address: ${pool.explainShortage(now())}`,
+          );
+      },
+      explainShortage: (n) => pool.explainShortage(n),
+    };
     const handlers = new IpamdHandlers({
       durable,
       plumbing,
-      pool,
+      pool: signals,
       readiness: () => this.readiness(),
       metrics: this.metrics,
       log: log.child({ component: "api" }),
@@ -232,6 +320,70 @@ export class Daemon {
     cleaner.start();
     parts.cleaner = cleaner;
 
+    if (kube !== undefined) {
+      const typeInfo = (await resolveInstanceType(ec2, identity.instanceType)).info;
+      const subnetFree = new SubnetFreeCache(ec2, log.child({ component: "k8s" }), undefined, now);
+      kubeSources = {
+        status: () => {
+          const nowMs = now();
+          const counts = ds.counts(nowMs);
+          const enis = ds.enis().map((e) => {
+            const held = ds.ipsOf(e.id);
+            return { subnetId: e.subnetId, addresses: held.ips.length + 16 * held.prefixes.length };
+          });
+          return statusInput({
+            instanceType: identity.instanceType,
+            counts,
+            maxEnis: Math.min(limits.maxEnis, s.maxEni ?? Number.POSITIVE_INFINITY),
+            maxAddresses: maxPodAddresses(state),
+            prefixDelegation: s.prefixDelegation,
+            maxPods: maxPods(typeInfo, {
+              prefixDelegation: s.prefixDelegation,
+              customNetworking: s.customNetworking,
+              ...(s.maxEni === undefined ? {} : { maxEni: s.maxEni }),
+            }),
+            subnets: subnetUsage(enis, state.subnet.id, (id) => subnetFree.get(id)),
+            exhausted: exhaustion({
+              available: counts.available,
+              shortfall: pool.shortfallNow(nowMs),
+              lastAllocationError,
+              lastCleanRoundMs: pool.lastSuccessMs,
+            }),
+            lastAllocationError,
+            ready: this.readiness().ready,
+          });
+        },
+        held: () =>
+          ds
+            .assignments()
+            // Placeholders recovered from host routes have no pod name: never the reconciler's.
+            .filter((a) => a.key.network !== RECOVERED_NETWORK && a.pod.name !== "")
+            .map((a) => ({
+              namespace: a.pod.namespace,
+              name: a.pod.name,
+              containerId: keyString(a.key),
+              assignedAtMs: a.assignedAtMs,
+              ip: a.ip,
+            })),
+        // Exactly what a CNI DEL does (keyed lock, unplumb, release into cooldown, persist).
+        release: async (h) => {
+          const a = ds.assignments().find((x) => keyString(x.key) === h.containerId);
+          if (a === undefined) return; // a DEL came meanwhile
+          const res = await handlers.handle({
+            v: PROTOCOL_VERSION,
+            op: "del",
+            key: a.key,
+            netns: "",
+            pod: a.pod,
+            link: { mtu: s.mtu, vethPrefix: s.vethPrefix },
+          });
+          if (!res.ok) throw new Error(`release of ${a.ip}: ${res.error.msg}`);
+        },
+      };
+      kube.start(node);
+      parts.kube = kube;
+    }
+
     this.info = {
       identity,
       limits,
@@ -253,6 +405,8 @@ export class Daemon {
     this.#parts = undefined;
     this.#ready = false;
     this.#notReadyReason = "shutting down";
+    this.#abort.abort();
+    await p.kube?.stop();
     await p.api?.close();
     await p.pool?.stop();
     await p.cleaner?.stop();
@@ -263,5 +417,30 @@ export class Daemon {
     p.ns.close();
     p.ec2.close?.();
     this.#d.log.info("ipamd stopped");
+  }
+
+  /** Kubernetes clients, or undefined (logged once) when ipamd runs without Kubernetes. */
+  #kubeClients(): K8sClients | undefined {
+    const { settings: s, kubeconfig, log } = this.#d;
+    if (kubeconfig === undefined) {
+      if (s.customNetworking)
+        throw new StartupConfigError(
+          "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG=true needs the Kubernetes API (the node's ENIConfig), " +
+            "but ipamd has no kubeconfig: not in a pod (KUBERNETES_SERVICE_HOST unset) and KUBECONFIG unset",
+        );
+      log.info(
+        "no Kubernetes API (not in a pod, KUBECONFIG unset): NodeIPAM status, node condition, Events and the pod reconciler are off",
+      );
+      return undefined;
+    }
+    if (s.nodeName === undefined) {
+      if (s.customNetworking)
+        throw new StartupConfigError(
+          "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG=true needs this node's name: set NODE_NAME (or MY_NODE_NAME) from spec.nodeName",
+        );
+      log.warn("Kubernetes API configured but NODE_NAME / MY_NODE_NAME unset: Kubernetes parts are off");
+      return undefined;
+    }
+    return makeClients(kubeconfig);
   }
 }

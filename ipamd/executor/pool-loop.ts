@@ -15,7 +15,7 @@ import type { Observation } from "../recovery/observe.ts";
 import type { EniHost } from "./eni-host.ts";
 import type { Executor } from "./executor.ts";
 import { type PoolState, plannerInput, poolSnapshot, trustObservation } from "./input.ts";
-import { failureEffect, isGrowth } from "./outcome.ts";
+import { type FailureEffect, failureEffect, isGrowth } from "./outcome.ts";
 
 /** IMDS lags EC2 by seconds (up to a minute seen on AWS): trust ourselves that long. */
 export const OBSERVATION_TRUST_WINDOW_MS = 60_000;
@@ -38,6 +38,8 @@ export interface PoolLoopDeps {
   metrics: IpamdMetrics;
   log: Logger;
   now?: () => number;
+  /** Every failed growth/shrink action, with what it means (Kubernetes Events and NodeIPAM status). */
+  onActionFailed?: (action: PlanAction, effect: FailureEffect, err: unknown) => void;
 }
 
 /** Pod addresses a growth action asks for (0 for shrinking). */
@@ -82,15 +84,26 @@ export class PoolLoop {
     void this.kick(false);
   }
 
-  /** Why an ADD finds no address right now, with numbers. Pure planning; no EC2. */
-  explainShortage(nowMs: number): string {
-    const { ds, state, instanceId } = this.#d;
+  /** The plan if one more pod were waiting now. Pure planning; no EC2. */
+  #planWithOneMore(nowMs: number): { input: PlannerInput; result: PlanResult } {
+    const { ds, state } = this.#d;
     const input = plannerInput(
       { ...state, pendingDemand: state.pendingDemand + 1 },
       ds.toPlannerEnis(nowMs),
       nowMs,
     );
-    const result = plan(input);
+    return { input, result: plan(input) };
+  }
+
+  /** What keeps the pool from covering one more pod now: EC2's last refusal, else the planner's shortfall. */
+  shortfallNow(nowMs: number): Shortfall | undefined {
+    return this.#ec2Shortfall ?? this.#planWithOneMore(nowMs).result.shortfall;
+  }
+
+  /** Why an ADD finds no address right now, with numbers. Pure planning; no EC2. */
+  explainShortage(nowMs: number): string {
+    const { state, instanceId } = this.#d;
+    const { input, result } = this.#planWithOneMore(nowMs);
     let why = this.#ec2Shortfall?.message ?? exhaustionReason(input, result);
     // The planner sees only what has landed; say what is being added right now.
     if (this.#inFlight > 0) why += `; ${this.#inFlight} addresses are being added by EC2 right now`;
@@ -226,6 +239,7 @@ export class PoolLoop {
           if (eff.shortfall) this.#ec2Shortfall = eff.shortfall;
           if (eff.subnetExhausted)
             state.subnet.exhaustedUntilMs = this.#now() + state.settings.subnetBackoffMs;
+          this.#d.onActionFailed?.(a, eff, e);
           stopGrowth ||= eff.stopGrowth;
           if (eff.stopRound) {
             stopRound = true;

@@ -3,7 +3,7 @@
 // eniCreatedAtTagKey in its awsutils), so IAM policies conditioned on them,
 // cost reports, and operators' leak-hunting scripts keep working, and ENIs
 // leaked by either CNI are recognised the same way.
-// The node name has no AWS VPC CNI key; ours is namespaced to this project.
+// The node name has no AWS VPC CNI key; ours uses the project's API group (vpccni.io, as NodeIPAM).
 
 /** The instance that created the ENI. */
 export const TAG_INSTANCE_ID = "node.k8s.amazonaws.com/instance_id";
@@ -11,8 +11,8 @@ export const TAG_INSTANCE_ID = "node.k8s.amazonaws.com/instance_id";
 export const TAG_CLUSTER_NAME = "cluster.k8s.amazonaws.com/name";
 /** RFC 3339 creation time (second precision, "Z"), as the AWS VPC CNI writes it. */
 export const TAG_CREATED_AT = "node.k8s.amazonaws.com/createdAt";
-/** The Kubernetes node name (MY_NODE_NAME). */
-export const TAG_NODE_NAME = "vpc-cni-ts.io/node-name";
+/** The Kubernetes node name (NODE_NAME or MY_NODE_NAME). */
+export const TAG_NODE_NAME = "vpccni.io/node-name";
 
 /** Same description prefix as the AWS VPC CNI ("aws-K8S-<instance id>"). */
 export const ENI_DESCRIPTION_PREFIX = "aws-K8S-";

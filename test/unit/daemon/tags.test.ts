@@ -12,7 +12,7 @@ describe("ENI tags", () => {
     });
     expect(eniTags({ clusterName: "c", nodeName: "n", instanceId: "i-1" }, 0)).toMatchObject({
       "cluster.k8s.amazonaws.com/name": "c",
-      "vpc-cni-ts.io/node-name": "n",
+      "vpccni.io/node-name": "n",
     });
   });
 });

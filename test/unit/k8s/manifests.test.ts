@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { loadSettings, SETTINGS_DOC } from "../../../ipamd/config/settings.ts";
 import { TAG_CLUSTER_NAME } from "../../../ipamd/executor/tags.ts";
 
 const DEPLOY = join(import.meta.dirname, "../../../deploy");
@@ -46,6 +47,23 @@ const ours = docs
 const find = (kind: string) => docs.find((d) => d.obj.kind === kind)?.obj as Obj;
 
 describe("deploy/ manifests", () => {
+  it("the ConfigMap sets only settings ipamd reads, each to a value it accepts", () => {
+    const data = (find("ConfigMap") as { data: Record<string, string> }).data;
+    const documented = new Set(SETTINGS_DOC.map((d) => d.name));
+    expect(Object.keys(data).filter((k) => !documented.has(k))).toEqual([]);
+    const r = loadSettings(data);
+    expect(r.ok ? "" : r.error.message).toBe("");
+    // The Kubernetes intervals the daemon uses come from here under these names.
+    expect(Object.keys(data)).toEqual(
+      expect.arrayContaining([
+        "VPC_CNI_STATUS_INTERVAL_SECONDS",
+        "VPC_CNI_EVENT_INTERVAL_SECONDS",
+        "VPC_CNI_POD_RELEASE_GRACE_SECONDS",
+        "ENI_CONFIG_ANNOTATION_DEF",
+      ]),
+    );
+  });
+
   it("parse, and use only known apiVersions and kinds", () => {
     expect(docs.length).toBeGreaterThanOrEqual(8);
     const known = new Set([...BUILTIN, ...ours]);
