@@ -12,12 +12,13 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { EC2Client } from "@aws-sdk/client-ec2";
+import { DescribeSubnetsCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import { createNetnsDataPlane, type NetnsDataPlane } from "../../cloud/emulator/dataplane/netns-dataplane.ts";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../../cloud/emulator/index.ts";
 import { delNetnsSync, killPidSync, rmDirSync, trackCluster } from "./cleanup.ts";
 import type { ConfList } from "./cni-runner.ts";
 import { type IpamdProc, startIpamd, waitIpamdReady } from "./ipamd-process.ts";
+import { addKubeNode, type ClusterKube, createPodObject, startKube } from "./kube.ts";
 import { HarnessError, runNames } from "./names.ts";
 import { type NsProxy, proxyIntoNetns } from "./ns-proxy.ts";
 import { netnsExec, run } from "./proc.ts";
@@ -57,6 +58,12 @@ export interface ClusterOptions {
   ipamdReadyTimeoutMs?: number;
   /** addPod retries an ADD answered "try again later" (CNI error 11) for this long, as kubelet does. Default 30 s; 0 = never. */
   addPodRetryMs?: number;
+  /**
+   * Run a stand-in Kubernetes API server (test/harness/kube.ts): CRDs, a Node
+   * object per node, KUBECONFIG for every ipamd, and addPod/delPod also
+   * create/delete Pod objects. Default false: no Kubernetes, as before.
+   */
+  kubernetes?: boolean;
 }
 
 export interface ClusterNode {
@@ -92,6 +99,8 @@ export interface Cluster {
   readonly subnets: WorldSubnet[];
   readonly nodes: ClusterNode[];
   readonly runtime: Runtime;
+  /** Only with `kubernetes: true`. */
+  readonly kube?: ClusterKube;
   node(name: string): ClusterNode;
   addPod(node: NodeRef, pod: { namespace: string; name: string }): Promise<Pod>;
   delPod(pod: Pod): Promise<void>;
@@ -125,6 +134,7 @@ export async function createCluster(opts: ClusterOptions): Promise<Cluster> {
     tryAgainForMs: opts.addPodRetryMs ?? 30_000,
   });
   let emulator: Emulator | undefined;
+  let kube: Awaited<ReturnType<typeof startKube>> | undefined;
   let destroyed = false;
   const untrack = trackCluster({
     cleanupSync() {
@@ -148,6 +158,7 @@ export async function createCluster(opts: ClusterOptions): Promise<Cluster> {
     destroyed = true;
     await Promise.all(nodes.map((n) => n.ipamd?.stop(3000)));
     for (const p of proxies) await p.close();
+    await kube?.close().catch(() => undefined);
     await emulator?.close().catch(() => undefined);
     await dataPlane.close(); // idempotent: the emulator may have closed it already
     for (const ns of [...runtime.podNetnsNames(), ...nodeNetns]) {
@@ -171,6 +182,7 @@ export async function createCluster(opts: ClusterOptions): Promise<Cluster> {
     const ec2 = ec2Client(emu.endpoint, region);
     const subnetCidrs = opts.subnetCidrs ?? ["10.0.1.0/24", "10.0.2.0/24"];
     const { vpcId, subnets } = await createVpc(ec2, opts.vpcCidr ?? "10.0.0.0/16", subnetCidrs);
+    if (opts.kubernetes) kube = await startKube(tmpDir);
 
     for (const [i, spec] of opts.nodes.entries()) {
       const subnet =
@@ -194,7 +206,7 @@ export async function createCluster(opts: ClusterOptions): Promise<Cluster> {
       });
       await emu.admin.bindInstance(inst.instanceId, netns);
       const imdsEndpoint = emu.imdsEndpointFor(inst.instanceId);
-      for (const port of loopbackPorts([emu.endpoint, imdsEndpoint]))
+      for (const port of loopbackPorts([emu.endpoint, imdsEndpoint, ...(kube ? [kube.url] : [])]))
         proxies.push(proxyIntoNetns(netns, port));
 
       const stateDir = join(tmpDir, spec.name);
@@ -208,7 +220,24 @@ export async function createCluster(opts: ClusterOptions): Promise<Cluster> {
         plugins: [{ type: "vpc-cni", mtu: 9001, vethPrefix: "eni", socketPath }, ...(opts.chain ?? [])],
       };
       writeFileSync(join(stateDir, "10-aws.conflist"), `${JSON.stringify(conflist, null, 2)}\n`);
-      const { NODE_EXTRA_CA_CERTS: _drop, ...parentEnv } = process.env;
+      const kubeEnv: Record<string, string> = {};
+      if (kube) {
+        const sn = await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnet.id] }));
+        const zone = sn.Subnets?.[0]?.AvailabilityZone ?? `${region}a`;
+        kubeEnv.KUBECONFIG = addKubeNode(kube, {
+          name: spec.name,
+          instanceType: spec.instanceType,
+          zone,
+          stateDir,
+        });
+      }
+      // Kubernetes only when asked: never inherit the caller's API access.
+      const {
+        NODE_EXTRA_CA_CERTS: _drop,
+        KUBECONFIG: _kc,
+        KUBERNETES_SERVICE_HOST: _ksh,
+        ...parentEnv
+      } = process.env;
       const env: Record<string, string> = {
         ...(parentEnv as Record<string, string>),
         AWS_ENDPOINT_URL_EC2: emu.endpoint,
@@ -223,6 +252,7 @@ export async function createCluster(opts: ClusterOptions): Promise<Cluster> {
         CLUSTER_NAME: clusterName,
         NODE_NAME: spec.name,
         ENABLE_PREFIX_DELEGATION: spec.prefixDelegation ? "true" : "false",
+        ...kubeEnv,
         ...opts.env,
         ...spec.env,
       };
@@ -280,9 +310,24 @@ export async function createCluster(opts: ClusterOptions): Promise<Cluster> {
       subnets,
       nodes,
       runtime,
+      ...(kube ? { kube } : {}),
       node: (name) => nodeOf(name),
-      addPod: (node, pod) => runtime.addPod(nodeOf(node), pod),
-      delPod: (pod) => runtime.delPod(pod),
+      async addPod(node, pod) {
+        const n = nodeOf(node);
+        if (!kube) return runtime.addPod(n, pod);
+        // The Pod object exists before its CNI ADD (scheduler, then kubelet).
+        createPodObject(kube, n.name, pod);
+        try {
+          return await runtime.addPod(n, pod);
+        } catch (e) {
+          if (kube.podObjectExists(pod)) kube.deletePodObject(pod);
+          throw e;
+        }
+      },
+      async delPod(pod) {
+        await runtime.delPod(pod);
+        if (kube?.podObjectExists(pod)) kube.deletePodObject(pod);
+      },
       checkPod: (pod) => runtime.checkPod(pod),
       exec: (t, cmd) => runtime.exec(typeof t === "string" || !("containerId" in t) ? nodeOf(t) : t, cmd),
       ping: (f, ip, count) =>
