@@ -20,7 +20,7 @@ import type { Ec2CallRecord } from "../../cloud/ec2/types.ts";
 import { createImdsClient } from "../../cloud/imds/client.ts";
 import { INSTANCE_TYPES } from "../../cloud/limits/instance-types.ts";
 import { instanceLimits } from "../../cloud/limits/limits.ts";
-import { PODS_AT_JOIN, type SimPolicyNode } from "./node.ts";
+import { IMDS_POLL_MS, PODS_AT_JOIN, type SimPolicyNode } from "./node.ts";
 import type { SimNode } from "./world.ts";
 
 const TICK_MS = 5_000;
@@ -86,12 +86,12 @@ export function awsNode(
       await ec2.deleteNetworkInterface(eni.id).catch(() => undefined);
       throw e;
     }
-    for (let i = 0; i < 150; i++) {
+    for (let i = 0; i < 30; i++) {
       if ((await imds.enis()).some((x) => x.interfaceId === eni.id)) {
         warmEni = true;
         return;
       }
-      await sleep(200);
+      await sleep(IMDS_POLL_MS); // see IMDS_POLL_MS
     }
     throw new Error(`ENI ${eni.id} never showed in IMDS`);
   }

@@ -11,6 +11,9 @@ export const PODS_AT_JOIN = 2;
 /** How often a pod whose ADD found no address is retried (AWS ms; kubelet-like). */
 export const POD_RETRY_MS = 1000;
 
+/** IMDS poll interval while waiting for a new ENI, both policies (AWS ms; see ours.ts). */
+export const IMDS_POLL_MS = 1000;
+
 export interface SimPolicyNode {
   start(): void;
   /** True once the node's pods have addresses and its warm pool meets its targets. */

@@ -19,7 +19,7 @@ import { PoolLoop } from "../../ipamd/executor/pool-loop.ts";
 import { silentLogger } from "../../ipamd/log.ts";
 import { IpamdMetrics } from "../../ipamd/metrics/metrics.ts";
 import { plan } from "../../ipamd/planner/plan.ts";
-import { POD_RETRY_MS, PODS_AT_JOIN, type SimPolicyNode } from "./node.ts";
+import { IMDS_POLL_MS, POD_RETRY_MS, PODS_AT_JOIN, type SimPolicyNode } from "./node.ts";
 import { clientBuckets, scaledRetry } from "./time.ts";
 import type { SimNode } from "./world.ts";
 
@@ -72,7 +72,10 @@ export function oursNode(
     host: noopHost,
     tags: { clusterName: "scale", nodeName: n.instanceId, instanceId: n.instanceId },
     log,
-    pollMs: 200 * ctx.s,
+    // IMDS poll after attach: 1 s (AWS time) instead of ipamd's 200 ms, in both
+    // policies: each poll is ~30 IMDS GETs, and 1,000 nodes polling 5x as often
+    // would saturate this one process. Costs each node <= 1 s of detection delay.
+    pollMs: IMDS_POLL_MS * ctx.s,
     waitMs: 30_000 * ctx.s,
   });
   const pool = new PoolLoop({
