@@ -18,6 +18,7 @@
 import { createHash } from "node:crypto";
 import fsp from "node:fs/promises";
 import path from "node:path";
+import { withTestTrap } from "./checkpoint-trap.ts";
 import type { DatastoreState } from "./types.ts";
 
 export const CHECKPOINT_VERSION = 1;
@@ -106,7 +107,11 @@ export class Checkpoint {
   readonly file: string;
   readonly #fs: CheckpointFs;
 
-  constructor(file: string, fs: CheckpointFs = nodeCheckpointFs) {
+  // The default fs carries the soak test's crash point, inert unless its env variable is set.
+  constructor(
+    file: string,
+    fs: CheckpointFs = withTestTrap(nodeCheckpointFs, process.env["VPC_CNI_TEST_CHECKPOINT_TRAP"]),
+  ) {
     this.file = file;
     this.#fs = fs;
   }
