@@ -3,7 +3,8 @@
 #   - Debian packages (iproute2, iptables, nftables, the reference CNI plugins,
 #     ping, curl, nsenter),
 #     only when missing and only when running as root;
-#   - npm packages (npm ci), which bring Node 24 itself (the `node` devDependency);
+#   - npm packages (the locked versions), which bring Node 24 itself (the `node`
+#     devDependency);
 #   - the native setns addon and the CNI plugin executable.
 # Safe to run again: every step is skipped when already done.
 set -euo pipefail
@@ -29,11 +30,16 @@ if ((${#need_pkgs[@]})); then
   fi
 fi
 
-# npm ci only when the lock file changed since the last install.
+# Install the locked versions, only when the lock file changed since the last
+# install. Not `npm ci`: the registry these machines reach lacks some of
+# @biomejs/biome's optional platform packages (darwin, win32, musl, android:
+# 404), so npm leaves them out of the lock and `npm ci` then refuses the lock
+# as "out of sync". `npm install --no-save` installs exactly what the lock
+# pins and skips the unreachable optional packages.
 stamp=node_modules/.setup-lock-stamp
 if [[ ! -f $stamp ]] || ! cmp -s package-lock.json "$stamp"; then
-  echo "setup: npm ci" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "setup: npm install (locked versions)" >&2
+  npm install --no-save --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
 fi
 
