@@ -175,4 +175,19 @@ describe("ipamd with Kubernetes (stand-in API server + emulator)", () => {
       "crd.k8s.amazonaws.com eniconfigs list",
     ]);
   });
+
+  it("with the API server gone, pods still get and release addresses; the failures are counted", async () => {
+    const errors = async () =>
+      [...(await c.metrics("k")).matchAll(/^vpccni_k8s_api_errors_total\{[^}]*\} (\d+)/gm)].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      );
+    const before = await errors();
+    await c.kube!.api.stop();
+    const p = await c.addPod("k", { namespace: "default", name: "offline" });
+    expect(p.ip).toMatch(/^10\.0\./);
+    await c.delPod(p);
+    // The watcher reconnects with backoff, the publisher and condition retry: each failure counted.
+    await until("API errors counted", async () => ((await errors()) > before ? true : undefined), 10_000);
+  });
 });
