@@ -10,7 +10,10 @@ import { statSync } from "node:fs";
 export function checkNetns(path: string): string | undefined {
   let target: { dev: number; ino: number };
   try {
-    target = statSync(path);
+    const st = statSync(path);
+    // A namespace handle is an nsfs file; a directory (e.g. "/") never is.
+    if (st.isDirectory()) return `CNI_NETNS ${path} is a directory, not a network namespace`;
+    target = st;
   } catch (e) {
     return `network namespace ${path} is not accessible: ${(e as Error).message}`;
   }
