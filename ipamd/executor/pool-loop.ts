@@ -167,7 +167,22 @@ export class PoolLoop {
       now,
       OBSERVATION_TRUST_WINDOW_MS,
     );
+    const before = new Map(ds.enis().map((e) => [e.id, e]));
     const report = reconcile(ds, trusted);
+    // An ENI that vanished behind our back (detached through EC2) keeps its
+    // host rule `from <its primary IP> lookup <table>` until someone removes
+    // it: once EC2 hands that address to a pod, the stale rule would route
+    // the pod through a dead table. Torn down before any added ENI is set up,
+    // since a new ENI may take the same device index (and table).
+    for (const id of report.removedEnis) {
+      const info = before.get(id);
+      if (info)
+        await this.#d.host
+          .teardown(info)
+          .catch((e: unknown) =>
+            log.error({ eniId: id, err: (e as Error).message }, "vanished ENI host teardown failed"),
+          );
+    }
     for (const id of report.addedEnis) {
       const info = ds.eni(id);
       if (info)

@@ -1,0 +1,78 @@
+// An ENI detached through EC2 behind ipamd's back (soak bug A): when the
+// periodic reconcile drops it, ipamd must also remove its host setup (the
+// `from <ENI primary IP> lookup <table>` rule and the table's routes).
+// Otherwise the rule outlives the ENI, and once the leak cleaner deletes the
+// ENI and EC2 hands its primary address to a pod, that pod's traffic is
+// routed through the dead ENI's table.
+import { DetachNetworkInterfaceCommand } from "@aws-sdk/client-ec2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Cluster, createCluster } from "../../harness/index.ts";
+import { canUseNetns } from "../../support/privileges.ts";
+
+interface EniView {
+  id: string;
+  primary: boolean;
+  primaryIp: string;
+  deviceIndex: number;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out: ${what} (${String(last)})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe.skipIf(!canUseNetns)("ENI detached behind ipamd's back", () => {
+  let c: Cluster;
+  beforeAll(async () => {
+    // m5.large: 9 pod addresses per ENI, so a minimum of 12 needs a secondary ENI.
+    c = await createCluster({
+      nodes: [{ name: "a", instanceType: "m5.large" }],
+      timeScale: 0.01,
+      env: {
+        MINIMUM_IP_TARGET: "12",
+        WARM_IP_TARGET: "1",
+        VPC_CNI_RECONCILE_INTERVAL_SECONDS: "5",
+        VPC_CNI_MIN_ENI_AGE_SECONDS: "0",
+      },
+    });
+  });
+  afterAll(async () => {
+    await c?.destroy();
+  });
+
+  const rules = async () => (await c.exec("a", ["ip", "-4", "rule", "show"])).stdout;
+  const enis = async () => (await c.introspect("a", "/v1/enis")) as EniView[];
+
+  it("removes the vanished ENI's rule once reconcile drops it", async () => {
+    const eni = await until("a secondary ENI", async () => (await enis()).find((e) => !e.primary));
+    const table = eni.deviceIndex + 1;
+    await until("its host rule", async () =>
+      (await rules()).includes(`from ${eni.primaryIp} lookup ${table}`) ? true : undefined,
+    );
+    // A restart empties the executor's "touched recently" memory (60 s of trusting
+    // itself over IMDS), so the next reconcile believes EC2 at once.
+    await c.restartIpamd("a");
+    const attachmentId = c.emulator.admin.state().enis.find((e) => e.id === eni.id)?.attachment?.attachmentId;
+    expect(attachmentId).toBeDefined();
+    await c.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachmentId, Force: true }));
+    await until("reconcile drops the ENI", async () =>
+      (await enis()).some((e) => e.id === eni.id) ? undefined : true,
+    );
+    // Teardown runs right after the drop, in the same resync.
+    await until(
+      "the ENI's rule removed",
+      async () => ((await rules()).includes(`from ${eni.primaryIp} `) ? undefined : true),
+      5_000,
+    );
+  });
+});
