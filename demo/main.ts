@@ -28,6 +28,10 @@ async function main(): Promise<number> {
     console.error(`demo: ${PLUGIN} is missing: run \`bash cni/build.sh\` (npm run demo does)`);
     return 2;
   }
+  // Registered before the harness's own handler (installed by createCluster),
+  // which then deletes everything this run created and exits 130/143.
+  for (const sig of ["SIGINT", "SIGTERM"] as const)
+    process.once(sig, () => console.error(`\ndemo: ${sig}: removing everything this run created`));
   const t0 = performance.now();
   const outcomes: Outcome[] = [];
   const before = await hostSnapshot();
