@@ -18,6 +18,7 @@ import { type Settings, toPoolSettings } from "../config/settings.ts";
 import { Checkpoint } from "../datastore/checkpoint.ts";
 import { Datastore, keyString } from "../datastore/datastore.ts";
 import { DurableDatastore } from "../datastore/durable.ts";
+import type { Assignment } from "../datastore/types.ts";
 import { type EniHost, netlinkEniHost } from "../executor/eni-host.ts";
 import { newEniSubnet } from "../executor/eni-subnet.ts";
 import { Executor } from "../executor/executor.ts";
@@ -33,6 +34,7 @@ import type { ExhaustionCause } from "../k8s/nodeipam-types.ts";
 import type { Logger } from "../log.ts";
 import { IpamdMetrics } from "../metrics/metrics.ts";
 import { type HttpEndpoint, startMetricsServer } from "../metrics/server.ts";
+import { GonePodSweeper } from "../recovery/gone-pods.ts";
 import { RECOVERED_NETWORK, scanHostPods, sweepPlaceholders } from "../recovery/host-scan.ts";
 import { observe } from "../recovery/observe.ts";
 import { type RecoveryReport, recover } from "../recovery/recover.ts";
@@ -79,6 +81,7 @@ interface Parts {
   api?: ApiServer;
   pool?: PoolLoop;
   cleaner?: LeakedEniCleaner;
+  gone?: GonePodSweeper;
   kube?: KubeNode;
   http: HttpEndpoint[];
 }
@@ -281,6 +284,18 @@ export class Daemon {
       log: log.child({ component: "api" }),
       now,
     });
+    // The DEL path, for callers inside ipamd (gone-pod sweep, Kubernetes reconciler).
+    const releaseAsDel = async (a: Assignment) => {
+      const res = await handlers.handle({
+        v: PROTOCOL_VERSION,
+        op: "del",
+        key: a.key,
+        netns: "",
+        pod: a.pod,
+        link: { mtu: s.mtu, vethPrefix: s.vethPrefix },
+      });
+      if (!res.ok) throw new Error(`release of ${a.ip}: ${res.error.msg}`);
+    };
     parts.api = await startApiServer({ socketPath: s.socketPath, handler: handlers, log });
     this.#ready = true;
 
@@ -319,6 +334,17 @@ export class Daemon {
     });
     cleaner.start();
     parts.cleaner = cleaner;
+
+    const gone = new GonePodSweeper({
+      ds,
+      links: async () => new Set((await ns.rtnl.links()).map((l) => l.name)),
+      release: releaseAsDel,
+      log: log.child({ component: "gone-pods" }),
+      now,
+      onReleased: () => this.metrics.gonePodReleased(),
+    });
+    gone.start();
+    parts.gone = gone;
 
     if (kube !== undefined) {
       const typeInfo = (await resolveInstanceType(ec2, identity.instanceType)).info;
@@ -369,15 +395,7 @@ export class Daemon {
         release: async (h) => {
           const a = ds.assignments().find((x) => keyString(x.key) === h.containerId);
           if (a === undefined) return; // a DEL came meanwhile
-          const res = await handlers.handle({
-            v: PROTOCOL_VERSION,
-            op: "del",
-            key: a.key,
-            netns: "",
-            pod: a.pod,
-            link: { mtu: s.mtu, vethPrefix: s.vethPrefix },
-          });
-          if (!res.ok) throw new Error(`release of ${a.ip}: ${res.error.msg}`);
+          await releaseAsDel(a);
         },
       };
       kube.start(node);
@@ -407,6 +425,7 @@ export class Daemon {
     this.#notReadyReason = "shutting down";
     this.#abort.abort();
     await p.kube?.stop();
+    await p.gone?.stop();
     await p.api?.close();
     await p.pool?.stop();
     await p.cleaner?.stop();

@@ -39,6 +39,7 @@ export class IpamdMetrics {
   private readonly checkpointErrors: Counter<"kind">;
   private readonly recoveryDropped: Counter;
   private readonly leakedEnisDeleted: Counter;
+  private readonly gonePodsReleased: Counter;
   private lastReconcileMs = 0;
 
   constructor(now: () => number = Date.now) {
@@ -123,6 +124,11 @@ export class IpamdMetrics {
       help: "Detached ENIs of this cluster deleted by the leak cleaner",
       registers: r,
     });
+    this.gonePodsReleased = new Counter({
+      name: "vpccni_gone_pods_released_total",
+      help: "Addresses released because their pod's netns and host veth were gone (a DEL that never reached ipamd)",
+      registers: r,
+    });
   }
 
   #poolSource: (() => PoolSnapshot) | undefined;
@@ -176,5 +182,9 @@ export class IpamdMetrics {
 
   leakedEniDeleted(): void {
     this.leakedEnisDeleted.inc();
+  }
+
+  gonePodReleased(): void {
+    this.gonePodsReleased.inc();
   }
 }
