@@ -52,6 +52,20 @@ export function summaryLine(r: SoakReport): string {
 }
 
 const LEAK_DELAY_S = 60; // ipamd's floor for VPC_CNI_LEAKED_ENI_DELAY_SECONDS
+/**
+ * The emulator's account-wide EC2 buckets during the run. AWS's defaults
+ * (rules/throttle.ts) are far above what three nodes ask for, so the soak
+ * never saw RequestLimitExceeded; these are below the sum of the nodes'
+ * client-side buckets (cloud/ec2/rate-limit.ts), so bursts (restarts after
+ * kills, pool growth, scale-down) really are throttled and retried.
+ */
+export const SOAK_THROTTLE = {
+  "ni-mutation": { capacity: 6, refillPerSecond: 1.5 },
+  mutating: { capacity: 4, refillPerSecond: 1 },
+  tags: { capacity: 6, refillPerSecond: 1.5 },
+  describe: { capacity: 10, refillPerSecond: 3 },
+  "describe-unfiltered": { capacity: 4, refillPerSecond: 1 },
+};
 const TARGETS = { warmIp: 5, minimumIp: 10 };
 const VETH_PREFIX = "eni";
 
@@ -107,6 +121,8 @@ export async function runSoak(o: SoakOptions, log: (s: string) => void): Promise
       else ledger.violate(`ADD on c before faults: ${r.msg}`);
     }
     c.emulator.admin.setFaults({ "*": o.faultRate });
+    c.emulator.admin.setThrottle({ buckets: SOAK_THROTTLE });
+    const throttledBefore = c.emulator.stats().throttled;
 
     const workNodes = ["a", "b"];
     const dead = new Set<string>();
@@ -268,13 +284,16 @@ export async function runSoak(o: SoakOptions, log: (s: string) => void): Promise
       log(`failed ADDs with code ${code}: ${f.n} (e.g. ${f.sample})`);
     if (ledger.violations.length > 0) keepLogs(c, log);
     const st = c.emulator.stats();
+    // The run is meant to exercise RequestLimitExceeded handling; a run without any proves nothing.
+    if (st.throttled - throttledBefore === 0)
+      ledger.violate("EC2 throttling never triggered (buckets too big?)");
     return {
       operations: ledger.counts.adds + ledger.counts.addFailed + ledger.counts.dels,
       adds: ledger.counts.adds,
       addFailed: ledger.counts.addFailed,
       dels: ledger.counts.dels,
       ec2Faults: st.injectedFaults,
-      throttled: st.throttled,
+      throttled: st.throttled - throttledBefore,
       outOfBand,
       ipamdKills: kills,
       casualties: ledger.counts.casualties,
