@@ -32,10 +32,16 @@ function exec(c: FuzzCase): Promise<{ code: number | null; stdout: string }> {
   });
 }
 
+// Only what this test owns: other test files (and their clusters) create and
+// delete namespaces concurrently, so the machine-wide list is not ours to compare.
+// The plugin can only reach namespaces through CNI_NETNS, which points at ours.
+const ownNamespaces = async () =>
+  (await run("ip", ["netns", "list"])).stdout
+    .split("\n")
+    .filter((l) => l.startsWith(NS))
+    .join("\n");
 const snapshot = async () =>
-  [(await run("ip", ["netns", "list"])).stdout, (await run("ip", ["-n", NS, "-j", "link"])).stdout].join(
-    "\n",
-  );
+  [await ownNamespaces(), (await run("ip", ["-n", NS, "-j", "link"])).stdout].join("\n");
 
 beforeAll(async () => {
   if (!ready) return;
