@@ -164,6 +164,7 @@ export class Daemon {
       durable,
       checkpoint,
       host,
+      hostRules: ns.rtnl,
       scanHostPods: () => scanHostPods(ns, s.vethPrefix),
       instanceId: identity.instanceId,
       metrics: this.metrics,

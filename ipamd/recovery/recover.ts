@@ -16,10 +16,12 @@ import type { DurableDatastore } from "../datastore/durable.ts";
 import { reconcile } from "../datastore/reconcile.ts";
 import type { Assignment } from "../datastore/types.ts";
 import type { EniHost } from "../executor/eni-host.ts";
+import type { Rtnl } from "../hostnet/rtnl.ts";
 import type { Logger } from "../log.ts";
 import type { IpamdMetrics } from "../metrics/metrics.ts";
 import { type HostPod, holdHostPods } from "./host-scan.ts";
 import { observe, ownsAddress } from "./observe.ts";
+import { staleEniRules } from "./stale-rules.ts";
 
 export interface RecoveryDeps {
   imds: ImdsApi;
@@ -27,6 +29,8 @@ export interface RecoveryDeps {
   durable: DurableDatastore;
   checkpoint: Checkpoint;
   host: EniHost;
+  /** The node namespace's rules, to remove those of ENIs that vanished while ipamd was down. */
+  hostRules?: Pick<Rtnl, "rules" | "deleteRule">;
   /** In-use pod addresses found on the host (routes to pod veths); used when the checkpoint is lost. */
   scanHostPods: () => Promise<HostPod[]>;
   instanceId: string;
@@ -129,6 +133,22 @@ export async function recover(d: RecoveryDeps): Promise<RecoveryReport> {
     } catch (e) {
       hostSetupFailures.push(eni.id);
       log.error({ eniId: eni.id, err: (e as Error).message }, "ENI host setup failed at start");
+    }
+  }
+
+  if (d.hostRules !== undefined) {
+    try {
+      // Every address IMDS lists on any ENI, managed or not (other network
+      // cards, no-manage tags, lag): never touch a rule naming one of those.
+      const primaries = new Set(ds.enis().map((e) => e.primaryIp));
+      for (const m of await d.imds.enis()) for (const ip of m.localIpv4s) primaries.add(ip);
+      const held = new Set(ds.assignments().map((a) => a.ip));
+      for (const r of staleEniRules(await d.hostRules.rules(), primaries, held)) {
+        await d.hostRules.deleteRule({ priority: r.priority ?? 0, table: r.table, src: r.src });
+        log.warn({ rule: r }, "removed the rule of an ENI no longer attached");
+      }
+    } catch (e) {
+      log.error({ err: (e as Error).message }, "could not remove stale ENI rules");
     }
   }
 

@@ -75,4 +75,20 @@ describe.skipIf(!canUseNetns)("ENI detached behind ipamd's back", () => {
       5_000,
     );
   });
+
+  it("removes the rule of an ENI that vanished while ipamd was down, at start", async () => {
+    // The pool grows back a secondary ENI after the first test's detach.
+    const eni = await until("a secondary ENI", async () => (await enis()).find((e) => !e.primary));
+    await until("its host rule", async () =>
+      (await rules()).includes(`from ${eni.primaryIp} lookup ${eni.deviceIndex + 1}`) ? true : undefined,
+    );
+    await c.killIpamd("a", "SIGKILL");
+    const attachmentId = c.emulator.admin.state().enis.find((e) => e.id === eni.id)?.attachment?.attachmentId;
+    await c.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachmentId, Force: true }));
+    await until("EC2 says detached", async () =>
+      c.emulator.admin.state().enis.find((e) => e.id === eni.id)?.attachment ? undefined : true,
+    );
+    await c.startIpamd("a"); // ready = recovery done
+    expect(await rules()).not.toContain(`from ${eni.primaryIp} `);
+  });
 });
