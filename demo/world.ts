@@ -19,6 +19,8 @@ export const FAST_POOL_ENV: Record<string, string> = {
   VPC_CNI_MIN_ENI_AGE_SECONDS: "1",
   VPC_CNI_SCALE_DOWN_INTERVAL_SECONDS: "1",
   VPC_CNI_RECONCILE_INTERVAL_SECONDS: "5",
+  // NodeIPAM status is coalesced to one write per interval; the demo wants it within a second.
+  VPC_CNI_STATUS_INTERVAL_SECONDS: "1",
 };
 
 export const NODES = {
@@ -52,6 +54,9 @@ export function demoClusterOptions(over: Partial<ClusterOptions> = {}): ClusterO
     env: FAST_POOL_ENV,
     // STATUS is a CNI 1.1.0 verb: the conflist must say 1.1.0 for the runtime to call it.
     cniVersion: "1.1.0",
+    // The stand-in kube-apiserver (test/support/fake-apiserver): ipamd publishes
+    // NodeIPAM status, the IPAMExhausted condition and Events, as in a cluster.
+    kubernetes: true,
     ...over,
   };
 }

@@ -23,7 +23,7 @@ export const fillToLimit: Step = {
       ctx.cluster,
       NODES.full,
       "all ENIs attached and every address assigned",
-      (x) => x.enis === x.maxEnis && x.assigned === x.maxPods && x.total === x.maxPods,
+      (x) => x.enis === x.maxEnis && x.assigned === x.maxAddresses && x.total === x.maxAddresses,
     );
     return `${r.pods.length} more pods: ${describePool(v)}`;
   },
@@ -32,7 +32,7 @@ export const fillToLimit: Step = {
 export const addAtLimitFails: Step = {
   title: "one more pod: ADD fails with CNI error 11 and the numbers",
   async run(ctx: DemoContext) {
-    const limit = (await poolView(ctx.cluster, NODES.full)).maxPods;
+    const limit = (await poolView(ctx.cluster, NODES.full)).maxAddresses;
     const once = oneShotRuntime(ctx.cluster);
     try {
       const p = await once
@@ -72,7 +72,7 @@ export const statusAtLimit: Step = {
 export const metricsAtLimit: Step = {
   title: "ipamd's Prometheus metrics show the exhaustion",
   async run(ctx: DemoContext) {
-    const limit = (await poolView(ctx.cluster, NODES.full)).maxPods;
+    const limit = (await poolView(ctx.cluster, NODES.full)).maxAddresses;
     const text = await ctx.cluster.metrics(NODES.full);
     const lines = text.split("\n").filter((l) => /^vpccni_(addresses_|enis_|max_pods|pool_deficit)/.test(l));
     for (const l of lines) ctx.note(l);
@@ -81,6 +81,7 @@ export const metricsAtLimit: Step = {
     if (val("vpccni_addresses_assigned") !== limit)
       throw new Error(`vpccni_addresses_assigned is not ${limit}`);
     if (val("vpccni_enis_attached") !== val("vpccni_enis_max")) throw new Error("enis_attached != enis_max");
-    return `assigned ${limit} = max_pods ${val("vpccni_max_pods")}, available 0, ENIs ${val("vpccni_enis_attached")}/${val("vpccni_enis_max")}`;
+    if (val("vpccni_addresses_max") !== limit) throw new Error(`vpccni_addresses_max is not ${limit}`);
+    return `assigned ${limit} = addresses_max ${val("vpccni_addresses_max")} (kubelet max_pods ${val("vpccni_max_pods")}), available 0, ENIs ${val("vpccni_enis_attached")}/${val("vpccni_enis_max")}`;
   },
 };

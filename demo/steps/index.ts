@@ -1,8 +1,8 @@
 // The demo's steps, in order. Each lives in its own file and concerns one
-// thing; add a step (e.g. a "kubectl view" once ipamd publishes NodeIPAM
-// resources) by writing demo/steps/<name>.ts and listing it here.
+// thing; add a step by writing demo/steps/<name>.ts and listing it here.
 import { podToNode, podToPodAcrossNodes, podToPodSameNode, podToRouter } from "./connectivity.ts";
 import { addAtLimitFails, fillToLimit, metricsAtLimit, statusAtLimit } from "./exhaustion.ts";
+import { kubectlView } from "./kubectl-view.ts";
 import { noTunnelDevices, podAddressesOnTheWire } from "./no-encapsulation.ts";
 import { addAfterRecovery, deleteAndSettle } from "./recovery.ts";
 import { schedulePods } from "./schedule.ts";
@@ -21,6 +21,7 @@ export const STEPS: Step[] = [
   addAtLimitFails,
   statusAtLimit,
   metricsAtLimit,
+  kubectlView,
   deleteAndSettle,
   addAfterRecovery,
   nodeTable,

@@ -14,6 +14,7 @@ export const nodeTable: Step = {
       "PD",
       "ENIs used/max",
       "IPs assigned/total/warm",
+      "pod IPs at limit",
       "max pods",
       "targets",
     ];
@@ -27,6 +28,7 @@ export const nodeTable: Step = {
         n.prefixDelegation ? `yes (${v.prefixes} /28)` : "no",
         `${v.enis}/${v.maxEnis}`,
         `${v.assigned}/${v.total}/${v.available}`,
+        String(v.maxAddresses),
         String(v.maxPods),
         describeTargets(targetsOf(n)),
       ]);

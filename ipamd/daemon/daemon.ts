@@ -156,7 +156,19 @@ export class Daemon {
       identity.instanceType,
       s.maxEni === undefined ? {} : { maxEni: s.maxEni },
     );
-    log.info({ instanceId: identity.instanceId, instanceType: identity.instanceType, limits }, "instance");
+    const typeInfo = (await resolveInstanceType(ec2, identity.instanceType)).info;
+    // What kubelet's --max-pods should be here (the EKS formula); shown in
+    // metrics, introspection and NodeIPAM so operators can check their kubelet.
+    const podsMax = maxPods(typeInfo, {
+      prefixDelegation: s.prefixDelegation,
+      customNetworking: s.customNetworking,
+      ...(s.maxEni === undefined ? {} : { maxEni: s.maxEni }),
+    });
+    this.metrics.setMaxPods(podsMax);
+    log.info(
+      { instanceId: identity.instanceId, instanceType: identity.instanceType, limits, maxPods: podsMax },
+      "instance",
+    );
     const host: EniHost = netlinkEniHost(ns, s.mtu);
     const recovery = await recover({
       imds,
@@ -311,7 +323,7 @@ export class Daemon {
         enis: () => ds.enis().map((e) => ({ ...e, ...ds.ipsOf(e.id) })),
         assignments: () => ds.assignments(),
         settings: () => s,
-        limits: () => ({ ...limits, maxPodAddresses: maxPodAddresses(state) }),
+        limits: () => ({ ...limits, maxPodAddresses: maxPodAddresses(state), maxPods: podsMax }),
         status: () => ({
           ...this.readiness(),
           counts: ds.counts(now()),
@@ -348,7 +360,6 @@ export class Daemon {
     parts.gone = gone;
 
     if (kube !== undefined) {
-      const typeInfo = (await resolveInstanceType(ec2, identity.instanceType)).info;
       const subnetFree = new SubnetFreeCache(ec2, log.child({ component: "k8s" }), undefined, now);
       kubeSources = {
         status: () => {
@@ -364,11 +375,7 @@ export class Daemon {
             maxEnis: Math.min(limits.maxEnis, s.maxEni ?? Number.POSITIVE_INFINITY),
             maxAddresses: maxPodAddresses(state),
             prefixDelegation: s.prefixDelegation,
-            maxPods: maxPods(typeInfo, {
-              prefixDelegation: s.prefixDelegation,
-              customNetworking: s.customNetworking,
-              ...(s.maxEni === undefined ? {} : { maxEni: s.maxEni }),
-            }),
+            maxPods: podsMax,
             subnets: subnetUsage(enis, state.subnet.id, (id) => subnetFree.get(id)),
             exhausted: exhaustion({
               available: counts.available,

@@ -77,6 +77,6 @@ export function poolSnapshot(
     maxEnis: Math.min(s.limits.maxEnis, s.settings.maxEni ?? Number.POSITIVE_INFINITY),
     prefixes: c.prefixes,
     deficit: last?.deficit ?? 0,
-    maxPods: maxPodAddresses(s),
+    maxAddresses: maxPodAddresses(s),
   };
 }

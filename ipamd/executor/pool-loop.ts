@@ -95,8 +95,14 @@ export class PoolLoop {
     return { input, result: plan(input) };
   }
 
-  /** What keeps the pool from covering one more pod now: EC2's last refusal, else the planner's shortfall. */
+  /**
+   * What keeps the pool from covering one more pod now: EC2's last refusal,
+   * else the planner's shortfall. Undefined while EC2 is adding addresses: a
+   * pod waiting on those is a transient shortage, not exhaustion (no Event,
+   * no IPAMExhausted condition for it).
+   */
   shortfallNow(nowMs: number): Shortfall | undefined {
+    if (this.#inFlight > 0) return undefined;
     return this.#ec2Shortfall ?? this.#planWithOneMore(nowMs).result.shortfall;
   }
 

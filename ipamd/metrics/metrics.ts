@@ -17,7 +17,8 @@ export interface PoolSnapshot {
   prefixes: number;
   /** Free addresses the warm targets ask for beyond what is held. */
   deficit: number;
-  maxPods: number;
+  /** Pod addresses the node can hold at its instance limit (not kubelet's max-pods). */
+  maxAddresses: number;
 }
 
 // Pod set-up is ~2 ms when warm; EC2 calls are 50 ms-seconds. Buckets cover both.
@@ -28,6 +29,7 @@ export type CheckpointErrorKind = "missing" | "corrupt" | "write";
 export class IpamdMetrics {
   readonly registry = new Registry();
   private readonly pool: Record<keyof PoolSnapshot, Gauge>;
+  private readonly maxPods: Gauge;
   private readonly ec2Calls: Counter<"action" | "outcome">;
   private readonly ec2Latency: Histogram<"action">;
   private readonly ec2Throttles: Counter<"action">;
@@ -54,8 +56,12 @@ export class IpamdMetrics {
       maxEnis: g("enis_max", "ENIs this node may attach (instance limit, MAX_ENI applied)"),
       prefixes: g("prefixes_total", "Delegated /28 prefixes held"),
       deficit: g("pool_deficit", "Free addresses the warm targets ask for beyond what is held"),
-      maxPods: g("max_pods", "Pods this node can address at its limit"),
+      maxAddresses: g("addresses_max", "Pod addresses this node can hold at its instance limit"),
     };
+    this.maxPods = g(
+      "max_pods",
+      "kubelet max-pods for this instance type and mode: ENIs x (IPs per ENI - 1) + 2, capped as EKS does",
+    );
     this.ec2Calls = new Counter({
       name: "vpccni_ec2_calls_total",
       help: "EC2 API calls by action and outcome (retries counted once)",
@@ -134,6 +140,11 @@ export class IpamdMetrics {
   #poolSource: (() => PoolSnapshot) | undefined;
 
   /** Pool gauges are refreshed from this at every scrape (cheap: one pass over the addresses). */
+  /** Set once at start: the value kubelet's --max-pods should have on this node. */
+  setMaxPods(n: number): void {
+    this.maxPods.set(n);
+  }
+
   setPoolSource(fn: () => PoolSnapshot): void {
     this.#poolSource = fn;
   }

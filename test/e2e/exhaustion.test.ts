@@ -30,12 +30,13 @@ describe.skipIf(!e2eReady)("e2e: m5.large exhaustion at 27 pod addresses and rec
     await cluster?.destroy();
   });
 
-  it("ipamd reports the instance limit: 3 ENIs, 27 pod addresses", async () => {
+  it("ipamd reports the instance limit: 3 ENIs, 27 pod addresses, kubelet max-pods 29", async () => {
     const v = await poolView(cluster, NODES.full);
     expect(v.instanceType).toBe("m5.large");
     expect(v.maxEnis).toBe(3);
     expect(v.perEni).toBe(9);
-    expect(v.maxPods).toBe(27);
+    expect(v.maxAddresses).toBe(27);
+    expect(v.maxPods).toBe(29);
   });
 
   it("27 pods get 27 distinct addresses on all 3 ENIs; EC2 agrees", async () => {
@@ -76,7 +77,8 @@ describe.skipIf(!e2eReady)("e2e: m5.large exhaustion at 27 pod addresses and rec
     expect(m).toMatch(/^vpccni_addresses_assigned 27$/m);
     expect(m).toMatch(/^vpccni_addresses_available 0$/m);
     expect(m).toMatch(/^vpccni_enis_attached 3$/m);
-    expect(m).toMatch(/^vpccni_max_pods 27$/m);
+    expect(m).toMatch(/^vpccni_addresses_max 27$/m);
+    expect(m).toMatch(/^vpccni_max_pods 29$/m);
   });
 
   it("after deleting pods the pool settles back on WARM_ENI_TARGET and the 28th pod fits", async () => {

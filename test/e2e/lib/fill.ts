@@ -11,7 +11,7 @@ export async function fillNode(
   concurrency = 3,
 ): Promise<{ pods: Pod[]; limit: number }> {
   const before = await poolView(cluster, node);
-  const limit = before.maxPods;
+  const limit = before.maxAddresses;
   const names = Array.from({ length: limit - before.assigned }, (_, i) => `${namePrefix}-${i + 1}`);
   const pods: Pod[] = [];
   let next = 0;

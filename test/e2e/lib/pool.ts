@@ -17,6 +17,9 @@ export interface PoolView {
   prefixes: number;
   /** Whole /28s with nothing assigned or cooling (prefix delegation). */
   freePrefixes: number;
+  /** Pod addresses at the instance limit (ENIs × slots, or × 16 with prefixes). */
+  maxAddresses: number;
+  /** kubelet max-pods as ipamd computes it (the EKS formula: + 2 host-network pods, capped). */
   maxPods: number;
   /** Address slots per ENI for pods (ipv4PerEni - 1: the ENI's own primary IP is not a pod's). */
   perEni: number;
@@ -40,6 +43,7 @@ interface LimitsView {
   maxEnis: number;
   ipv4PerEni: number;
   maxPodAddresses: number;
+  maxPods: number;
 }
 
 export async function poolView(cluster: Cluster, node: string): Promise<PoolView> {
@@ -71,7 +75,8 @@ export async function poolView(cluster: Cluster, node: string): Promise<PoolView
     cooldown: c.cooldown,
     prefixes: c.prefixes,
     freePrefixes: c.freePrefixes,
-    maxPods: limits.maxPodAddresses,
+    maxAddresses: limits.maxPodAddresses,
+    maxPods: limits.maxPods,
     perEni: limits.ipv4PerEni - 1,
     ec2: { enis: list.length, total: ec2Total },
   };

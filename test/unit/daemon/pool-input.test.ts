@@ -123,7 +123,7 @@ describe("max pod addresses and the metrics snapshot", () => {
       maxEnis: 2,
       prefixes: 0,
       deficit: 7,
-      maxPods: 18,
+      maxAddresses: 18,
     });
   });
 
