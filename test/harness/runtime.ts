@@ -54,6 +54,8 @@ export function createRuntime(opts: {
   nodes: () => RuntimeNode[];
   /** How long addPod keeps retrying an ADD answered with error 11, as kubelet would. */
   tryAgainForMs: number;
+  /** Capability arguments for every pod (portMappings, bandwidth): runtimeConfig of plugins that declare them. */
+  capabilityArgs?: Record<string, unknown>;
 }): Runtime {
   const pods = new Map<string, Pod>(); // containerId -> pod
   const runners = new Map<string, CniRunner>();
@@ -87,6 +89,7 @@ export function createRuntime(opts: {
         K8S_POD_NAME: p.name,
         K8S_POD_INFRA_CONTAINER_ID: p.containerId,
       },
+      ...(opts.capabilityArgs ? { capabilityArgs: opts.capabilityArgs } : {}),
     };
   }
 
