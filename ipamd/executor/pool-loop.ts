@@ -96,14 +96,19 @@ export class PoolLoop {
   }
 
   /**
-   * What keeps the pool from covering one more pod now: EC2's last refusal,
-   * else the planner's shortfall. Undefined while EC2 is adding addresses: a
-   * pod waiting on those is a transient shortage, not exhaustion (no Event,
-   * no IPAMExhausted condition for it).
+   * Why the pool cannot cover one more pod, when it really cannot grow: EC2's
+   * last refusal (limit, subnet full), else the planner's shortfall when the
+   * plan has no growth left to try. Undefined while the pool can still grow
+   * (an action in flight, or one the next round will run): a pod waiting on
+   * that is a transient shortage, not exhaustion — no Event, no
+   * IPAMExhausted condition for it.
    */
   shortfallNow(nowMs: number): Shortfall | undefined {
+    if (this.#ec2Shortfall) return this.#ec2Shortfall;
     if (this.#inFlight > 0) return undefined;
-    return this.#ec2Shortfall ?? this.#planWithOneMore(nowMs).result.shortfall;
+    const { result } = this.#planWithOneMore(nowMs);
+    if (result.actions.some(isGrowth)) return undefined;
+    return result.shortfall;
   }
 
   /** Why an ADD finds no address right now, with numbers. Pure planning; no EC2. */
