@@ -31,6 +31,8 @@ if (process.getuid?.() !== 0) throw new Error("bench:daemon needs root (network 
 async function footprint(): Promise<{ idle: Usage; churn: Usage; churnOps: number; churnSecs: number }> {
   const cluster = await createCluster({
     timeScale: 0.05,
+    // The harness's default /24 subnets hold only 16 /28 prefixes: too few for 250 pods.
+    subnetCidrs: ["10.0.16.0/20"],
     nodes: [
       {
         name: "d1",
