@@ -4,13 +4,12 @@
 // No top-level await: it keeps the entry compatible with `bun build --bytecode`.
 import { checkNetns, removeHostVeth } from "./host.ts";
 import { runPlugin } from "./plugin.ts";
-import { readStdin } from "./runtime.ts";
+import { readStdin, writeStdout } from "./runtime.ts";
 
 if (!process.env["CNI_COMMAND"]) {
   process.stderr.write("vpc-cni: CNI plugin for VPC-native pod networking, run by the container runtime\n");
 }
 void runPlugin(process.env, { readStdin, removeHostVeth, checkNetns }).then((out) => {
-  if (out.stdout !== "") process.stdout.write(out.stdout);
-  // exitCode rather than process.exit(): lets a piped stdout drain before the process ends.
+  if (out.stdout !== "") writeStdout(out.stdout);
   process.exitCode = out.exitCode;
 });

@@ -8,8 +8,7 @@
 // Bun.connect is faster. Measured, p50 per process over 40 interleaved runs on
 // a loaded machine: trivial Bun binary 13.3 ms, with a node:net round trip
 // 19.1 ms, with a Bun.connect round trip 14.0 ms.
-import { readFileSync } from "node:fs";
-import { connect } from "node:net";
+import { readFileSync, readSync, writeSync } from "node:fs";
 
 interface BunSocket {
   write(data: string): number;
@@ -35,8 +34,52 @@ const bun = (globalThis as { Bun?: BunLike }).Bun;
 export const runtimeName: string = bun ? "bun" : "node";
 
 export async function readStdin(): Promise<string> {
-  if (bun) return bun.stdin.text();
+  if (bun) {
+    try {
+      return readFdSync(0);
+    } catch (e) {
+      // A non-blocking stdin (EAGAIN) is legal, just unusual for a runtime: take the async path.
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      return bun.stdin.text();
+    }
+  }
   return readFileSync(0, "utf8");
+}
+
+/**
+ * Reads fd to EOF with plain read(2) calls on this thread. Under Bun,
+ * Bun.stdin.text() starts a two-thread pool and hands the data back through
+ * an eventfd; the config is a few hundred bytes, so that start-up and
+ * cross-thread wake-up cost more than the read itself.
+ */
+function readFdSync(fd: number): string {
+  const chunks: Buffer[] = [];
+  for (;;) {
+    const buf = Buffer.allocUnsafe(65536);
+    const n = readSync(fd, buf, 0, buf.length, null);
+    if (n === 0) break;
+    chunks.push(buf.subarray(0, n));
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * The CNI result, written with write(2) before the process ends. Under Bun
+ * the first touch of process.stdout builds a node:stream Writable, measurable
+ * in a ~10 ms process; the result is a few hundred bytes into an empty pipe.
+ */
+export function writeStdout(text: string): void {
+  const buf = Buffer.from(text, "utf8");
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += writeSync(1, buf, off, buf.length - off);
+    } catch (e) {
+      // A non-blocking stdout whose reader is slow: wait a moment and go on.
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
 }
 
 /** Why a round trip failed before any answer could be decoded. */
@@ -112,8 +155,11 @@ function roundTrip(io: Connector, path: string, line: string, timeoutMs: number,
   });
 }
 
+// node:net only when running under Node (debugging): the Bun binary never
+// loads it (its first import costs start-up time there).
 const nodeConnect: Connector = (path, line, ev) => {
-  const sock = connect(path);
+  const net = process.getBuiltinModule("node:net") as typeof import("node:net");
+  const sock = net.connect(path);
   sock.on("connect", () => sock.write(line));
   sock.on("data", (c: Buffer) => ev.data(c));
   sock.on("end", () => ev.end());
