@@ -8,7 +8,7 @@
 //   aws  — the AWS VPC CNI's default-policy call pattern (bench/scale/aws.ts).
 // Time scale s (default 0.25): delays x s, bucket refills / s (bench/scale/
 // time.ts); every time printed is in AWS seconds (real seconds / s).
-//   node bench/scale.ts [--smoke] [--nodes N] [--time-scale s]
+//   node bench/scale.ts [--smoke] [--nodes N] [--time-scale s] [--ours-only] [--no-save]
 import type { Ec2CallRecord } from "../cloud/ec2/types.ts";
 import { DEFAULT_BUCKETS, DEFAULT_LATENCY, type EmulatorStats } from "../cloud/emulator/index.ts";
 import { isSmoke, loadNote, printHeadline, resultsDir } from "./lib/cli.ts";
@@ -141,7 +141,9 @@ const boundWithModify = tokenBound([
 
 const results: PolicyResult[] = [];
 results.push(await runPolicy("ours (defaults)", oursNode, bound));
-results.push(await runPolicy("aws-vpc-cni model (WARM_ENI_TARGET=1)", awsNode, bound));
+// --ours-only: skip the AWS model (it does not change with ipamd; saves minutes).
+if (!process.argv.includes("--ours-only"))
+  results.push(await runPolicy("aws-vpc-cni model (WARM_ENI_TARGET=1)", awsNode, bound));
 
 console.log(
   `${N} x ${INSTANCE} join at once; time scale ${S} (delays x ${S}, bucket refills / ${S}); AWS seconds below; ${loadNote()}`,
@@ -169,7 +171,7 @@ for (const r of results) {
       .join(", ")}`,
   );
 }
-const [o, a] = results as [PolicyResult, PolicyResult];
+const [o, a = o] = results as [PolicyResult, PolicyResult?];
 const fmtAll = (r: PolicyResult) =>
   r.readyNodes === r.nodes ? `${r.allReadyS.toFixed(0)} s` : `not all ready`;
 const headline = `bench:scale ${N} nodes all warm / bound (${(bound.boundMs / 1000).toFixed(0)} s): ours ${o.ratio}x (${fmtAll(o)}, ${o.throttled} throttled), aws-vpc-cni model ${a.ratio}x (${fmtAll(a)}, ${a.throttled} throttled) (target <= 1.2)`;

@@ -22,7 +22,11 @@ export function printHeadline(line: string): void {
   console.log(`${HEADLINE_PREFIX} ${line}`);
 }
 
-/** Smoke runs write their JSON/SVG to a temp dir, so they never overwrite real results. */
-export function resultsDir(): string | undefined {
-  return isSmoke() ? join(tmpdir(), "vpc-cni-bench-smoke") : undefined;
+/**
+ * Smoke runs write their JSON/SVG to a temp dir, so they never overwrite real
+ * results; so do runs with `--no-save` (measurement runs while developing).
+ */
+export function resultsDir(argv: readonly string[] = process.argv): string | undefined {
+  if (isSmoke(argv)) return join(tmpdir(), "vpc-cni-bench-smoke");
+  return argv.includes("--no-save") ? join(tmpdir(), "vpc-cni-bench-nosave") : undefined;
 }

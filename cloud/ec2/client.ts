@@ -41,10 +41,14 @@ import {
   type RetryPolicy,
   realRetryEnv,
   runWithRetry,
+  throttleCap,
 } from "./retry.ts";
 import type { AssignResult, Ec2Api, NetworkInterface } from "./types.ts";
 
 export type { Ec2ClientOptions } from "./options.ts";
+
+/** How much longer a background call backs off under throttling than a growth call. */
+export const BACKGROUND_THROTTLE_FACTOR = 20;
 
 export interface Ec2Client extends Ec2Api {
   readonly region: string;
@@ -78,6 +82,13 @@ export function createEc2Client(
     requestHandler: { requestTimeout: options.requestTimeoutMs ?? 10_000, connectionTimeout: 3_000 },
   });
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  // Background calls (not on any pod's path) back off BACKGROUND_THROTTLE_FACTOR
+  // times longer when throttled, so growth calls of other nodes get the tokens.
+  const background: RetryPolicy = {
+    ...policy,
+    throttleBaseDelayMs: policy.throttleBaseDelayMs * BACKGROUND_THROTTLE_FACTOR,
+    throttleMaxDelayMs: throttleCap(policy) * BACKGROUND_THROTTLE_FACTOR,
+  };
   const retryEnv = internals.retryEnv ?? realRetryEnv;
   const limiter =
     internals.limiter ??
@@ -87,10 +98,15 @@ export function createEc2Client(
   const pageSize = Math.min(1000, Math.max(5, options.pageSize ?? 1000));
   const onCall = options.onCall;
 
-  async function call<T>(action: string, send: () => Promise<T>, unfiltered = false): Promise<T> {
+  async function call<T>(
+    action: string,
+    send: () => Promise<T>,
+    unfiltered = false,
+    retryPolicy: RetryPolicy = policy,
+  ): Promise<T> {
     const cls = actionClass(action, unfiltered);
     const t0 = performance.now();
-    const outcome = await runWithRetry(policy, retryEnv, async () => {
+    const outcome = await runWithRetry(retryPolicy, retryEnv, async () => {
       await limiter.acquire(cls);
       try {
         return await send();
@@ -294,13 +310,17 @@ export function createEc2Client(
     },
 
     async setDeleteOnTermination(input) {
-      await call("ModifyNetworkInterfaceAttribute", () =>
-        sdk.send(
-          new ModifyNetworkInterfaceAttributeCommand({
-            NetworkInterfaceId: input.eniId,
-            Attachment: { AttachmentId: input.attachmentId, DeleteOnTermination: input.value },
-          }),
-        ),
+      await call(
+        "ModifyNetworkInterfaceAttribute",
+        () =>
+          sdk.send(
+            new ModifyNetworkInterfaceAttributeCommand({
+              NetworkInterfaceId: input.eniId,
+              Attachment: { AttachmentId: input.attachmentId, DeleteOnTermination: input.value },
+            }),
+          ),
+        false,
+        input.background ? background : policy,
       );
     },
 

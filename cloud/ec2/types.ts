@@ -125,7 +125,17 @@ export interface Ec2Api {
   deleteNetworkInterface(eniId: string): Promise<void>;
   assignPrivateIpAddresses(input: AssignInput): Promise<AssignResult>;
   unassignPrivateIpAddresses(input: UnassignInput): Promise<void>;
-  setDeleteOnTermination(input: { eniId: string; attachmentId: string; value: boolean }): Promise<void>;
+  /**
+   * ModifyNetworkInterfaceAttribute Attachment.DeleteOnTermination. `background`:
+   * not urgent, so under throttling it backs off much longer than growth calls
+   * (BACKGROUND_THROTTLE_FACTOR) and leaves the shared bucket to them.
+   */
+  setDeleteOnTermination(input: {
+    eniId: string;
+    attachmentId: string;
+    value: boolean;
+    background?: boolean;
+  }): Promise<void>;
   createTags(resourceIds: string[], tags: Record<string, string>): Promise<void>;
 }
 

@@ -7,7 +7,17 @@
 //    refuses, the addresses go back.
 // Errors are thrown as they come (Ec2Error, HostnetError); outcome.ts says
 // what they mean for the round.
-import type { Ec2Api } from "../../cloud/ec2/types.ts";
+//
+// DeleteOnTermination: neither CreateNetworkInterface nor
+// AttachNetworkInterface can set it (EC2 API: only RunInstances'
+// NetworkInterfaces and ModifyNetworkInterfaceAttribute's Attachment do), so
+// it costs one ENI mutation per new ENI, from the same account bucket (5/s)
+// as the calls that give pods addresses. It protects against a leak only if
+// the instance dies, which the leak cleaner also covers, so it is deferred:
+// settleLater() sets it, once per attachment, after the pool needs nothing
+// more, as a background call that yields the bucket to growth under
+// throttling (cloud/ec2: background retry policy).
+import { type Ec2Api, isEc2Error } from "../../cloud/ec2/types.ts";
 import type { ImdsApi, ImdsEni } from "../../cloud/imds/types.ts";
 import type { Datastore } from "../datastore/datastore.ts";
 import type { EniInfo } from "../datastore/types.ts";
@@ -41,6 +51,9 @@ export class Executor {
   readonly #d: ExecutorDeps;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
+  /** New attachments whose DeleteOnTermination is not set yet: ENI id -> attachment id. */
+  readonly #unsettled = new Map<string, string>();
+  #settling: Promise<void> | undefined;
 
   constructor(d: ExecutorDeps) {
     this.#d = d;
@@ -100,12 +113,7 @@ export class Executor {
         deviceIndex: a.deviceIndex,
       });
       attachmentId = att.attachmentId;
-      try {
-        await ec2.setDeleteOnTermination({ eniId: eni.id, attachmentId, value: true });
-      } catch (e) {
-        // Not fatal: the leak cleaner deletes it if the instance dies first.
-        log.warn({ eniId: eni.id, err: (e as Error).message }, "could not set DeleteOnTermination");
-      }
+      // IMDS only (no EC2 Describe) while the attachment completes.
       const seen = await this.#poll<ImdsEni>(`ENI ${eni.id} in IMDS`, async () =>
         (await this.#d.imds.enis()).find((x) => x.interfaceId === eni.id || x.mac === eni.macAddress),
       );
@@ -123,6 +131,7 @@ export class Executor {
       ds.upsertEni(info);
       ds.addIps(eni.id, eni.secondaryIps);
       ds.addPrefixes(eni.id, eni.prefixes);
+      this.#unsettled.set(eni.id, attachmentId);
       log.info({ eniId: eni.id, deviceIndex: a.deviceIndex }, "ENI attached and set up");
       return { scaledDown: false, touched: [eni.id] };
     } catch (e) {
@@ -134,6 +143,47 @@ export class Executor {
         ),
       );
       throw e;
+    }
+  }
+
+  /** Attachments still waiting for DeleteOnTermination (ENI ids). */
+  get unsettled(): string[] {
+    return [...this.#unsettled.keys()];
+  }
+
+  /**
+   * Sets DeleteOnTermination on new attachments in the background, one call
+   * each; what fails stays for the next call. Never rejects; returns the
+   * pass (tests await it).
+   */
+  settleLater(): Promise<void> {
+    if (this.#unsettled.size === 0) return Promise.resolve();
+    this.#settling ??= this.#settle().finally(() => {
+      this.#settling = undefined;
+    });
+    return this.#settling;
+  }
+
+  async #settle(): Promise<void> {
+    const { ec2, ds, log } = this.#d;
+    for (const [eniId, attachmentId] of [...this.#unsettled]) {
+      if (ds.eni(eniId) === undefined) {
+        this.#unsettled.delete(eniId); // deleted or vanished meanwhile
+        continue;
+      }
+      try {
+        await ec2.setDeleteOnTermination({ eniId, attachmentId, value: true, background: true });
+        this.#unsettled.delete(eniId);
+      } catch (e) {
+        const final = isEc2Error(e) && (e.kind === "not-found" || e.kind === "invalid");
+        if (final) this.#unsettled.delete(eniId);
+        // Not fatal: the leak cleaner deletes the ENI if the instance dies first.
+        log.warn(
+          { eniId, err: (e as Error).message, willRetry: !final },
+          "could not set DeleteOnTermination",
+        );
+        if (!final) return;
+      }
     }
   }
 
@@ -185,6 +235,7 @@ export class Executor {
     if (info === undefined || info.primary) return { scaledDown: false, touched: [] };
     const held = ds.ipsOf(eniId);
     if (!ds.withdrawEni(eniId, this.#now())) return { scaledDown: false, touched: [] };
+    this.#unsettled.delete(eniId);
     const putBack = () => {
       ds.upsertEni(info);
       ds.addIps(eniId, held.ips);

@@ -14,6 +14,28 @@ export interface PoolState {
   lastScaleDownMs: number;
 }
 
+/** How long a refused ADD counts as a pod waiting (kubelet retries well within this). */
+export const WAITING_POD_TTL_MS = 60_000;
+
+/**
+ * The pods waiting for an address, for the planner's pendingDemand: every
+ * ADD refused for lack of an address, by attachment key, until that key gets
+ * an address or has not retried for `ttlMs` (its pod was deleted, or went
+ * elsewhere). A set, not a counter: a pod retrying five times is one pod, and
+ * pods refused while a round ran are still waiting when the next one plans.
+ * Pure: returns the keys still waiting.
+ */
+export function stillWaiting(
+  refusedAtMs: ReadonlyMap<string, number>,
+  isAssigned: (key: string) => boolean,
+  nowMs: number,
+  ttlMs: number = WAITING_POD_TTL_MS,
+): string[] {
+  const out: string[] = [];
+  for (const [key, at] of refusedAtMs) if (nowMs - at < ttlMs && !isAssigned(key)) out.push(key);
+  return out;
+}
+
 export function plannerInput(s: PoolState, enis: PlannerEni[], nowMs: number): PlannerInput {
   return {
     nowMs,

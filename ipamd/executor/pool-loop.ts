@@ -1,10 +1,15 @@
 // The pool loop: observe -> plan -> execute, one round at a time. Rounds run
 // on the reconcile timer (with an IMDS/EC2 resync) and on demand (an ADD
-// that found no free address wakes it at once, without a resync). A wake
-// during a round queues exactly one more round; rounds never overlap, so the
-// executor and reconcile never see each other's half-done work.
+// that found no free address wakes it after DEMAND_COALESCE_MS, so a burst of
+// concurrent ADDs is planned for in one go, without a resync). A wake during
+// a round queues exactly one more round; rounds never overlap, so the
+// executor and reconcile never see each other's half-done work. Within one
+// plan the growth actions (assigns on different ENIs, new ENIs at different
+// device indexes) are independent and run concurrently: EC2 attaches in
+// parallel, and the attach delay dominates a burst.
 import type { Ec2Api } from "../../cloud/ec2/types.ts";
-import type { Datastore } from "../datastore/datastore.ts";
+import type { AttachmentKey } from "../api/protocol.ts";
+import { type Datastore, keyString } from "../datastore/datastore.ts";
 import { reconcile } from "../datastore/reconcile.ts";
 import type { ObservedEni } from "../datastore/types.ts";
 import type { Logger } from "../log.ts";
@@ -14,13 +19,21 @@ import type { PlanAction, PlannerInput, PlanResult, Shortfall } from "../planner
 import type { Observation } from "../recovery/observe.ts";
 import type { EniHost } from "./eni-host.ts";
 import type { Executor } from "./executor.ts";
-import { type PoolState, plannerInput, poolSnapshot, trustObservation } from "./input.ts";
+import { type PoolState, plannerInput, poolSnapshot, stillWaiting, trustObservation } from "./input.ts";
 import { type FailureEffect, failureEffect, isGrowth } from "./outcome.ts";
 
 /** IMDS lags EC2 by seconds (up to a minute seen on AWS): trust ourselves that long. */
 export const OBSERVATION_TRUST_WINDOW_MS = 60_000;
 /** Plan/execute passes per round: growth may need a few (one ENI per pass). */
 const MAX_PASSES = 8;
+/** A demand wake waits this long so concurrent refused ADDs are planned together. */
+export const DEMAND_COALESCE_MS = 5;
+/**
+ * DescribeSubnets at most this often: the count only bounds how far the pool
+ * may grow, and 1,000 nodes asking every minute would take most of the
+ * account's Describe budget (20/s). Refreshed early after EC2 says subnet-full.
+ */
+export const SUBNET_REFRESH_MS = 600_000;
 
 export interface PoolLoopDeps {
   ds: Datastore;
@@ -62,8 +75,14 @@ export class PoolLoop {
   /** What EC2 itself refused (limit / subnet-full) until growth succeeds again. */
   #ec2Shortfall: Shortfall | undefined;
   #lastOkMs = 0;
-  /** Addresses requested by the growth action running right now. */
+  /** Addresses requested by the growth actions running right now. */
   #inFlight = 0;
+  /** Refused ADDs by attachment key: when first refused (see stillWaiting). */
+  readonly #waiting = new Map<string, { key: AttachmentKey; at: number }>();
+  /** Refused ADDs without a key (callers that do not say which pod): counted once, by the next plan. */
+  #anonymousWaiting = 0;
+  #coalesce: NodeJS.Timeout | undefined;
+  #subnetReadMs: number | undefined;
 
   constructor(d: PoolLoopDeps) {
     this.#d = d;
@@ -78,17 +97,40 @@ export class PoolLoop {
     return this.#lastOkMs;
   }
 
-  /** An ADD found no address: count the waiting pod and run a round now. */
-  wake(): void {
-    this.#d.state.pendingDemand++;
-    void this.kick(false);
+  /**
+   * An ADD found no address: count the pod as waiting (until it gets one, see
+   * stillWaiting) and run a round after DEMAND_COALESCE_MS.
+   */
+  wake(podKey?: AttachmentKey): void {
+    if (podKey === undefined) this.#anonymousWaiting++;
+    else {
+      const k = keyString(podKey);
+      if (!this.#waiting.has(k)) this.#waiting.set(k, { key: podKey, at: this.#now() });
+      else this.#waiting.get(k)!.at = this.#now();
+    }
+    if (this.#coalesce !== undefined || this.#stopped) return;
+    this.#coalesce = setTimeout(() => {
+      this.#coalesce = undefined;
+      void this.kick(false);
+    }, DEMAND_COALESCE_MS);
+  }
+
+  /** Pods waiting now (pure pruning of the set; see stillWaiting). */
+  #pendingNow(nowMs: number): number {
+    const byStr = new Map<string, number>();
+    for (const [k, w] of this.#waiting) byStr.set(k, w.at);
+    const live = new Set(
+      stillWaiting(byStr, (k) => this.#d.ds.get(this.#waiting.get(k)!.key) !== undefined, nowMs),
+    );
+    for (const k of [...this.#waiting.keys()]) if (!live.has(k)) this.#waiting.delete(k);
+    return live.size + this.#anonymousWaiting;
   }
 
   /** The plan if one more pod were waiting now. Pure planning; no EC2. */
   #planWithOneMore(nowMs: number): { input: PlannerInput; result: PlanResult } {
     const { ds, state } = this.#d;
     const input = plannerInput(
-      { ...state, pendingDemand: state.pendingDemand + 1 },
+      { ...state, pendingDemand: state.pendingDemand + this.#pendingNow(nowMs) + 1 },
       ds.toPlannerEnis(nowMs),
       nowMs,
     );
@@ -158,6 +200,7 @@ export class PoolLoop {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#coalesce);
     await this.#running;
   }
 
@@ -217,9 +260,11 @@ export class PoolLoop {
         "datastore differed from IMDS/EC2",
       );
     }
+    if (this.#subnetReadMs !== undefined && now - this.#subnetReadMs < SUBNET_REFRESH_MS) return;
     try {
       const [sn] = await this.#d.ec2.describeSubnets([state.subnet.id]);
       if (sn) state.subnet.availableIpAddressCount = sn.availableIpAddressCount;
+      this.#subnetReadMs = now;
     } catch (e) {
       log.debug({ err: (e as Error).message }, "DescribeSubnets failed; planning without the subnet's count");
     }
@@ -231,29 +276,45 @@ export class PoolLoop {
     if (resync) await this.#resync();
     for (let pass = 0; pass < MAX_PASSES && !this.#stopped; pass++) {
       const now = this.#now();
-      const input = plannerInput(state, ds.toPlannerEnis(now), now);
+      const waiting = this.#pendingNow(now);
+      const input = plannerInput(
+        { ...state, pendingDemand: state.pendingDemand + waiting },
+        ds.toPlannerEnis(now),
+        now,
+      );
       const result = plan(input);
+      // Keyed waiting pods stay counted until they get an address; the rest was counted once.
+      this.#anonymousWaiting = 0;
       state.pendingDemand = 0;
       this.#last = { input, result };
       if (result.actions.length === 0 || !this.#d.provisioning) break;
       metrics.plannedActions(result.actions);
-      log.info({ actions: result.actions, deficit: result.deficit }, "pool plan");
+      log.info({ actions: result.actions, deficit: result.deficit, waiting }, "pool plan");
+      const growth = result.actions.filter(isGrowth);
+      // A plan grows or shrinks, never both; growth actions touch different
+      // ENIs / device indexes, so they run together. Shrinking stays one by one.
+      const batches = growth.length === result.actions.length ? [growth] : result.actions.map((a) => [a]);
       let grew = false;
       let stopGrowth = false;
       let stopRound = false;
-      for (const a of result.actions) {
-        if (stopGrowth && isGrowth(a)) continue;
-        this.#inFlight = addressesOf(a);
-        try {
-          const done = await this.#d.executor.apply(a);
-          for (const id of done.touched) this.#touched.set(id, this.#now());
-          if (done.scaledDown) state.lastScaleDownMs = this.#now();
-          if (isGrowth(a)) {
-            grew = true;
-            this.#ec2Shortfall = undefined;
+      for (const batch of batches) {
+        const run = batch.filter((a) => !(stopGrowth && isGrowth(a)));
+        this.#inFlight = run.reduce((n, a) => n + addressesOf(a), 0);
+        const outcomes = await Promise.allSettled(run.map((a) => this.#d.executor.apply(a)));
+        this.#inFlight = 0;
+        outcomes.forEach((o, i) => {
+          const a = run[i]!;
+          if (o.status === "fulfilled") {
+            for (const id of o.value.touched) this.#touched.set(id, this.#now());
+            if (o.value.scaledDown) state.lastScaleDownMs = this.#now();
+            if (isGrowth(a)) {
+              grew = true;
+              this.#ec2Shortfall = undefined;
+            }
+            return;
           }
-        } catch (e) {
           clean = false;
+          const e = o.reason as unknown;
           const eff = failureEffect(a, e, {
             instanceId: this.#d.instanceId,
             instanceType: state.limits.instanceType,
@@ -263,17 +324,15 @@ export class PoolLoop {
           metrics.actionFailed(a.kind, eff.errorKind);
           log.warn({ action: a, kind: eff.errorKind, err: (e as Error).message }, "pool action failed");
           if (eff.shortfall) this.#ec2Shortfall = eff.shortfall;
-          if (eff.subnetExhausted)
+          if (eff.subnetExhausted) {
             state.subnet.exhaustedUntilMs = this.#now() + state.settings.subnetBackoffMs;
+            this.#subnetReadMs = undefined; // read the real count at the next resync
+          }
           this.#d.onActionFailed?.(a, eff, e);
           stopGrowth ||= eff.stopGrowth;
-          if (eff.stopRound) {
-            stopRound = true;
-            break;
-          }
-        } finally {
-          this.#inFlight = 0;
-        }
+          stopRound ||= eff.stopRound;
+        });
+        if (stopRound) break;
       }
       if (stopRound || !grew) break;
     }
@@ -282,5 +341,8 @@ export class PoolLoop {
       this.#lastOkMs = this.#now();
       metrics.reconcileSucceeded(this.#lastOkMs);
     }
+    // Deferred housekeeping (DeleteOnTermination) only once the pool needs nothing more.
+    if (!this.#stopped && !(this.#last?.result.actions.some(isGrowth) ?? false))
+      this.#d.executor.settleLater();
   }
 }

@@ -52,7 +52,12 @@ beforeEach(() => {
 
 function client(records: Ec2CallRecord[], maxAttempts = 4) {
   return createEc2Client(
-    { endpoint, rateLimits: false, retry: { maxAttempts }, onCall: (r) => records.push(r) },
+    {
+      endpoint,
+      rateLimits: false,
+      retry: { maxAttempts, throttleMaxAttempts: maxAttempts },
+      onCall: (r) => records.push(r),
+    },
     { retryEnv: { sleep: async () => {}, random: () => 0.5 } },
   );
 }

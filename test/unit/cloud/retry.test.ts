@@ -1,8 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay, isRetryable, type RetryPolicy, runWithRetry } from "../../../cloud/ec2/retry.ts";
+import {
+  backoffDelay,
+  DEFAULT_RETRY_POLICY,
+  isRetryable,
+  type RetryPolicy,
+  runWithRetry,
+  throttleAttempts,
+  throttleCap,
+} from "../../../cloud/ec2/retry.ts";
 import { Ec2Error, type Ec2ErrorKind } from "../../../cloud/ec2/types.ts";
 
-const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1000, throttleBaseDelayMs: 400 };
+const policy: RetryPolicy = {
+  maxAttempts: 5,
+  baseDelayMs: 100,
+  maxDelayMs: 1000,
+  throttleBaseDelayMs: 400,
+  throttleMaxDelayMs: 1000,
+  throttleMaxAttempts: 5,
+};
 
 function err(kind: Ec2ErrorKind) {
   return new Ec2Error({ kind, code: kind, action: "A", message: "m" });
@@ -32,6 +47,17 @@ describe("backoffDelay (full jitter)", () => {
   });
 });
 
+describe("default throttle budget (derived, so a time-scaled policy scales it)", () => {
+  it("caps one wait at 60 x the throttle base and allows 8 x maxAttempts throttles", () => {
+    expect(throttleCap(DEFAULT_RETRY_POLICY)).toBe(30_000);
+    expect(throttleAttempts(DEFAULT_RETRY_POLICY)).toBe(48);
+    const scaled = { ...DEFAULT_RETRY_POLICY, throttleBaseDelayMs: 125 };
+    expect(throttleCap(scaled)).toBe(7_500);
+    expect(backoffDelay(DEFAULT_RETRY_POLICY, "throttled", 40, 1)).toBe(30_000);
+    expect(backoffDelay(DEFAULT_RETRY_POLICY, "transient", 40, 1)).toBe(10_000);
+  });
+});
+
 describe("isRetryable", () => {
   it.each([
     ["throttled", true],
@@ -54,7 +80,30 @@ describe("runWithRetry", () => {
       return "done";
     });
     expect(out).toEqual({ ok: true, value: "done", attempts: 4, throttled: 2 });
-    expect(sleeps).toEqual([399, 199, 999]); // throttled 400*1, transient 100*2, throttled 400*4 capped
+    // Each kind doubles on its own count: throttled 400*1, transient 100*1, throttled 400*2.
+    expect(sleeps).toEqual([399, 99, 799]);
+  });
+
+  it("throttles have their own budget: transient errors before do not use it up", async () => {
+    const { env } = fakeEnv();
+    const script: Ec2ErrorKind[] = ["transient", "transient", "transient", "throttled", "throttled"];
+    const out = await runWithRetry({ ...policy, throttleMaxAttempts: 3 }, env, async (n) => {
+      const step = script[n - 1];
+      if (step !== undefined) throw err(step);
+      return "done";
+    });
+    expect(out).toEqual({ ok: true, value: "done", attempts: 6, throttled: 2 });
+  });
+
+  it("a transient error after many throttles backs off from its own first step", async () => {
+    const { sleeps, env } = fakeEnv(0.5);
+    const script: Ec2ErrorKind[] = ["throttled", "throttled", "throttled", "transient"];
+    await runWithRetry(policy, env, async (n) => {
+      const step = script[n - 1];
+      if (step !== undefined) throw err(step);
+      return "done";
+    });
+    expect(sleeps).toEqual([200, 400, 500, 50]);
   });
 
   it("gives up after maxAttempts with the last error", async () => {

@@ -4,7 +4,9 @@ import {
   maxPodAddresses,
   plannerInput,
   poolSnapshot,
+  stillWaiting,
   trustObservation,
+  WAITING_POD_TTL_MS,
 } from "../../../ipamd/executor/input.ts";
 import { addressesOf } from "../../../ipamd/executor/pool-loop.ts";
 import type { PoolSettings } from "../../../ipamd/planner/types.ts";
@@ -142,4 +144,34 @@ describe("max pod addresses and the metrics snapshot", () => {
     ).toBe(9);
     expect(addressesOf({ kind: "delete-eni", eniId: "e" })).toBe(0);
   });
+});
+
+describe("stillWaiting: pods waiting for an address (the planner's pendingDemand)", () => {
+  const t = 1_000_000;
+  it.each([
+    { name: "none refused", refused: [], assigned: [], want: [] },
+    { name: "refused, not addressed yet: waiting", refused: [["a", t - 10]], assigned: [], want: ["a"] },
+    { name: "got an address since: not waiting", refused: [["a", t - 10]], assigned: ["a"], want: [] },
+    {
+      name: "not retried for the TTL (pod gone): dropped",
+      refused: [["a", t - WAITING_POD_TTL_MS]],
+      assigned: [],
+      want: [],
+    },
+    {
+      name: "a burst: each pod once, whatever its retries; addressed ones leave",
+      refused: [
+        ["a", t - 5],
+        ["b", t - 4],
+        ["c", t - 3],
+      ],
+      assigned: ["b"],
+      want: ["a", "c"],
+    },
+  ] as { name: string; refused: [string, number][]; assigned: string[]; want: string[] }[])(
+    "$name",
+    ({ refused, assigned, want }) => {
+      expect(stillWaiting(new Map(refused), (k) => assigned.includes(k), t)).toEqual(want);
+    },
+  );
 });

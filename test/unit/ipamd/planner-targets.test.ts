@@ -217,6 +217,70 @@ describe("plan: growth per target", () => {
   });
 });
 
+// pendingDemand is the set of pods waiting (every refused ADD not yet
+// addressed, see ipamd/executor/input.ts stillWaiting), not a count of
+// refusals since the last plan: one plan covers the whole burst.
+const burst: Case[] = [
+  {
+    name: "c5.4xlarge, 71 pods waiting, primary full: 4 ENIs in ONE plan (71 + 29 warm, whole ENIs)",
+    type: "c5.4xlarge",
+    s: {},
+    enis: [eni(0, { assigned: 29 })],
+    pending: 71,
+    actions: [create(1, 29), create(2, 29), create(3, 29), create(4, 29)],
+    deficit: 100,
+  },
+  {
+    name: "c5.4xlarge, 71 waiting, 2 ENIs already landed for them: 1 more (waiting pods hold no address yet)",
+    type: "c5.4xlarge",
+    s: {},
+    enis: [eni(0, { assigned: 29 }), eni(1, { free: 29 }), eni(2, { free: 29 })],
+    pending: 71,
+    actions: [create(3, 29), create(4, 29)],
+    deficit: 42,
+  },
+  {
+    name: "c5.4xlarge, 71 waiting, 4 ENIs landed: satisfied, nothing more",
+    type: "c5.4xlarge",
+    s: {},
+    enis: [
+      eni(0, { assigned: 29 }),
+      eni(1, { free: 29 }),
+      eni(2, { free: 29 }),
+      eni(3, { free: 29 }),
+      eni(4, { free: 29 }),
+    ],
+    pending: 71,
+    actions: [],
+    deficit: 0,
+  },
+  {
+    name: "m5.large PD, 84 waiting, 1 prefix full: ONE assign with every prefix needed (6 + 1 warm)",
+    s: { prefixDelegation: true, warmPrefixTarget: 1 },
+    enis: [eni(0, { prefixes: [[16, 0]] })],
+    pending: 84,
+    actions: [{ kind: "assign-prefixes", eniId: "eni-0", count: 7 }],
+    deficit: 112,
+  },
+  {
+    name: "m5.large PD, 84 waiting, a partly used prefix's 10 free go first",
+    s: { prefixDelegation: true, warmPrefixTarget: 1 },
+    enis: [eni(0, { prefixes: [[6, 0]] })],
+    pending: 84,
+    actions: [{ kind: "assign-prefixes", eniId: "eni-0", count: 6 }],
+    deficit: 96,
+  },
+];
+
+describe("plan: a burst of waiting pods is planned in one go", () => {
+  it.each(burst)("$name", (c) => {
+    const r = plan(input(c.type ?? "m5.large", settings(c.s), c.enis, { pendingDemand: c.pending ?? 0 }));
+    expect(r.actions).toEqual(c.actions);
+    expect(r.deficit).toBe(c.deficit);
+    expect(r.shortfall).toBeUndefined();
+  });
+});
+
 describe("plan: scale-down", () => {
   const old = NOW - 10 * 60_000;
   const cases: Case[] = [
