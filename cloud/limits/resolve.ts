@@ -1,6 +1,10 @@
-// Limits of this node's instance type: DescribeInstanceTypes is authoritative
-// (new types appear every month), the built-in table is the fallback when EC2
-// is unreachable or does not know the type (emulators). Cached per type.
+// Limits of this node's instance type. Table first: a type in the built-in
+// table (checked against AWS's public data by the tests) is answered at once,
+// with no EC2 call on the start-up path, and DescribeInstanceTypes runs in
+// the background to refresh the cache (1,000 nodes joining would otherwise
+// spend 1,000 Describe tokens before planning anything). EC2 is asked first
+// only for types the table does not know (new types appear every month);
+// the table is then the fallback when EC2 is unreachable. Cached per type.
 
 import type { Ec2Api, InstanceTypeInfo } from "../ec2/types.ts";
 import { INSTANCE_TYPES } from "./instance-types.ts";
@@ -51,6 +55,8 @@ async function lookup(
 /**
  * The instance type's limits, with where they came from. Failures are not
  * cached (the next call asks EC2 again); successes are, for the process.
+ * A table hit starts a background DescribeInstanceTypes (see
+ * refreshInstanceType) whose usable answer replaces the cached entry.
  */
 export function resolveInstanceType(
   ec2: Pick<Ec2Api, "describeInstanceTypes">,
@@ -58,6 +64,16 @@ export function resolveInstanceType(
 ): Promise<ResolvedInstanceType> {
   let p = cache.get(type);
   if (p === undefined) {
+    const known = INSTANCE_TYPES[type];
+    if (known !== undefined) {
+      p = Promise.resolve({ info: known, source: "table" });
+      cache.set(type, p);
+      refreshing.set(
+        type,
+        refreshInstanceType(ec2, type).catch(() => undefined),
+      );
+      return p;
+    }
     p = lookup(ec2, type);
     cache.set(type, p);
     p.catch(() => cache.delete(type));
@@ -74,7 +90,27 @@ export async function resolveInstanceLimits(
   return instanceLimits((await resolveInstanceType(ec2, type)).info, opts);
 }
 
+const refreshing = new Map<string, Promise<ResolvedInstanceType | undefined>>();
+
+/** Asks EC2 now; a usable answer replaces the cached entry. Rejects when EC2 has none. */
+export async function refreshInstanceType(
+  ec2: Pick<Ec2Api, "describeInstanceTypes">,
+  type: string,
+): Promise<ResolvedInstanceType> {
+  const [info] = await ec2.describeInstanceTypes([type]);
+  if (!usable(info) || info.instanceType !== type) throw new UnknownInstanceTypeError(type, undefined);
+  const r: ResolvedInstanceType = { info, source: "ec2" };
+  cache.set(type, Promise.resolve(r));
+  return r;
+}
+
+/** The background refresh started for `type`, if any (tests, logs). Never rejects. */
+export function instanceTypeRefresh(type: string): Promise<ResolvedInstanceType | undefined> | undefined {
+  return refreshing.get(type);
+}
+
 /** Tests only: forget cached answers. */
 export function clearInstanceTypeCache(): void {
   cache.clear();
+  refreshing.clear();
 }

@@ -4,7 +4,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEc2Client, type Ec2Client } from "../../../cloud/ec2/client.ts";
 import type { Ec2CallRecord } from "../../../cloud/ec2/types.ts";
-import { clearInstanceTypeCache, resolveInstanceType } from "../../../cloud/limits/resolve.ts";
+import {
+  clearInstanceTypeCache,
+  refreshInstanceType,
+  resolveInstanceType,
+} from "../../../cloud/limits/resolve.ts";
 import { missing, openTarget, type Target, until, type World } from "./target.ts";
 
 let target: Target;
@@ -189,6 +193,9 @@ describe("instance types", () => {
     if (!t || t.maxEnis === 0) return ctx.skip(`[${target.kind}] DescribeInstanceTypes has no network info`);
     expect(t).toMatchObject({ instanceType: "m5.large", maxEnis: 3, ipv4PerEni: 10, hypervisor: "nitro" });
     clearInstanceTypeCache();
+    // Table first; the background DescribeInstanceTypes then replaces the entry.
+    expect((await resolveInstanceType(ec2, "m5.large")).source).toBe("table");
+    expect((await refreshInstanceType(ec2, "m5.large")).source).toBe("ec2");
     expect((await resolveInstanceType(ec2, "m5.large")).source).toBe("ec2");
   });
 

@@ -53,7 +53,10 @@ describe("throttling", () => {
   it("raises kind throttled once its attempts are exhausted", async () => {
     target.emulator!.admin.setThrottle({ buckets: { describe: { capacity: 0, refillPerSecond: 0 } } });
     const records: Ec2CallRecord[] = [];
-    const ec2 = facade(records, { rateLimits: false, retry: { maxAttempts: 3, throttleBaseDelayMs: 5 } });
+    const ec2 = facade(records, {
+      rateLimits: false,
+      retry: { maxAttempts: 3, throttleMaxAttempts: 3, throttleBaseDelayMs: 5 },
+    });
     const err = await ec2.describeSubnets([world.subnetId]).catch((e: unknown) => e);
     ec2.close();
     expect(err).toMatchObject({ kind: "throttled", code: "RequestLimitExceeded", action: "DescribeSubnets" });

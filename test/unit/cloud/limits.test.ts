@@ -5,6 +5,7 @@ import { INSTANCE_TYPES } from "../../../cloud/limits/instance-types.ts";
 import { instanceLimits, maxPods } from "../../../cloud/limits/limits.ts";
 import {
   clearInstanceTypeCache,
+  instanceTypeRefresh,
   resolveInstanceLimits,
   resolveInstanceType,
   UnknownInstanceTypeError,
@@ -117,16 +118,29 @@ describe("resolveInstanceType / resolveInstanceLimits", () => {
     return { ec2, calls: () => calls };
   }
 
-  it("prefers DescribeInstanceTypes and caches it", async () => {
+  it("table first: answers without waiting for EC2, then the background refresh replaces it", async () => {
     clearInstanceTypeCache();
     const fromEc2 = { ...t("m5.large"), ipv4PerEni: 11 };
-    const f = fakeEc2(async () => [fromEc2]);
+    let release: () => void = () => undefined;
+    const f = fakeEc2(() => new Promise((r) => (release = () => r([fromEc2]))));
+    expect(await resolveInstanceType(f.ec2, "m5.large")).toEqual({ info: t("m5.large"), source: "table" });
+    expect(f.calls()).toBe(1); // started in the background, not awaited
+    release();
+    await instanceTypeRefresh("m5.large");
     expect(await resolveInstanceType(f.ec2, "m5.large")).toEqual({ info: fromEc2, source: "ec2" });
     expect((await resolveInstanceLimits(f.ec2, "m5.large")).ipv4PerEni).toBe(11);
     expect(f.calls()).toBe(1);
   });
 
-  it("falls back to the table when EC2 fails or answers zeros", async () => {
+  it("asks EC2 first for a type the table does not know", async () => {
+    clearInstanceTypeCache();
+    const fromEc2 = { ...t("m5.large"), instanceType: "zz1.new" };
+    const f = fakeEc2(async () => [fromEc2]);
+    expect(await resolveInstanceType(f.ec2, "zz1.new")).toEqual({ info: fromEc2, source: "ec2" });
+    expect(f.calls()).toBe(1);
+  });
+
+  it("keeps the table when the background refresh fails or answers zeros", async () => {
     clearInstanceTypeCache();
     const failing = fakeEc2(async () => {
       throw new Ec2Error({
@@ -137,8 +151,12 @@ describe("resolveInstanceType / resolveInstanceLimits", () => {
       });
     });
     expect((await resolveInstanceType(failing.ec2, "t3.medium")).source).toBe("table");
+    await instanceTypeRefresh("t3.medium");
+    expect((await resolveInstanceType(failing.ec2, "t3.medium")).source).toBe("table");
     clearInstanceTypeCache();
     const zeros = fakeEc2(async () => [{ ...t("t3.medium"), maxEnis: 0, ipv4PerEni: 0 }]);
+    await resolveInstanceType(zeros.ec2, "t3.medium");
+    await instanceTypeRefresh("t3.medium");
     expect(await resolveInstanceType(zeros.ec2, "t3.medium")).toEqual({
       info: t("t3.medium"),
       source: "table",
