@@ -1,11 +1,17 @@
 // What each plugin request does to the datastore and the host. The order of
 // effects is the crash-safety argument:
-//   ADD: assign (memory) -> persist -> plumb -> answer. A crash after persist
-//        leaves an assignment the runtime will DEL or GC; a crash before it
-//        leaves nothing. Plumbing failure -> unassign + persist, nothing left.
+//   ADD: assign (memory) -> persist || plumb -> answer once BOTH finished.
+//        Crash after persist, before plumb: an assignment whose pod never got
+//        an answer; the runtime retries ADD (same key, same address) or DELs.
+//        Crash after plumb, before persist: recovery's host scan holds the
+//        address from the pod's /32 route (placeholder), never reassigned.
+//        Plumbing failure -> unassign + persist; save failure -> unplumb +
+//        unassign; nothing left either way.
 //   DEL: unplumb -> release into cooldown -> persist -> answer. A crash before
 //        persist keeps the address held (never double-assigned); the runtime
-//        retries DEL, which is idempotent.
+//        retries DEL, which is idempotent. Unplumb removes rules and routes
+//        and retires the host veth (down + renamed); the kernel's slow veth
+//        delete finishes in the background (hostnet/veth-reaper.ts).
 // The ADD path never calls EC2: a short pool answers TRY_AGAIN_LATER at once
 // and wakes the pool loop.
 
@@ -13,7 +19,7 @@ import type { CheckpointError } from "../datastore/checkpoint.ts";
 import { keyString } from "../datastore/datastore.ts";
 import type { DurableDatastore } from "../datastore/durable.ts";
 import type { Assignment } from "../datastore/types.ts";
-import { HostnetError, type PodPlumbing } from "../hostnet/types.ts";
+import { HostnetError, type PodLinks, type PodNetworkSpec, type PodPlumbing } from "../hostnet/types.ts";
 import type { Logger } from "../log.ts";
 import type { IpamdMetrics } from "../metrics/metrics.ts";
 import { RECOVERED_NETWORK } from "../recovery/host-scan.ts";
@@ -134,10 +140,16 @@ export class IpamdHandlers implements RequestHandler {
     const { durable } = this.#d;
     const ds = durable.ds;
     const hostVeth = vethNameFor(req.link.vethPrefix, req.pod, req.key);
-    // In memory, then on disk, before anything else happens.
-    const r = await durable.assign({ key: req.key, pod: req.pod, netns: req.netns, hostVeth });
+    // In memory now; the checkpoint write and the plumbing run side by side
+    // (measured: a save ~1-4 ms, a plumb ~2 ms, on the same 2 cores) and the
+    // answer waits for both. Crash safety in either order: see beginAssign().
+    const { result: r, saved } = durable.beginAssign({
+      key: req.key,
+      pod: req.pod,
+      netns: req.netns,
+      hostVeth,
+    });
     if (!r.ok) {
-      if (r.reason === "persist-failed") return { ok: false, error: this.#checkpointFailed(r.error, log) };
       this.#d.pool.wake();
       return fail(CNI_ERR.TRY_AGAIN_LATER, this.#d.pool.explainShortage(this.#now()));
     }
@@ -145,29 +157,61 @@ export class IpamdHandlers implements RequestHandler {
     const eni = ds.eni(a.eniId);
     if (eni === undefined) {
       // Cannot happen while the datastore's invariants hold; refuse rather than guess a route table.
+      await saved;
       return fail(CNI_ERR.INTERNAL, `address ${a.ip} has no ENI in the datastore`);
     }
-    if (!r.created) {
+    const spec = podSpec({ ...a, netns: req.netns }, eni, req.link.mtu);
+    const plumbed = this.#plumb(req, a, spec, r.created, log);
+    const [save, plumb] = await Promise.all([saved, plumbed]);
+    if (!save.ok && r.created) {
+      // Not on disk: no answer may name this address. Undo the plumbing; if
+      // that fails too, keep the address held (its route may still exist)
+      // and let the runtime's DEL for this failed ADD clean up.
+      let undone = !plumb.ok;
+      if (plumb.ok) {
+        try {
+          await this.#d.plumbing.del(spec);
+          undone = true;
+        } catch (e) {
+          log.error({ err: (e as Error).message, ip: a.ip }, "could not undo plumbing after a failed save");
+        }
+      }
+      if (undone) durable.abandon(r);
+      return { ok: false, error: this.#checkpointFailed(save.error, log) };
+    }
+    if (!plumb.ok) {
+      // plumbing.add rolled its own steps back; give the address back too
+      // (straight to free: no pod ever used it).
+      ds.unassign(req.key);
+      const again = await durable.persist();
+      if (!again.ok) this.#checkpointFailed(again.error, log);
+      return { ok: false, error: plumb.error };
+    }
+    return { ok: true, op: "add", result: addResult(a, eni, req.link, plumb.links) };
+  }
+
+  /** The plumbing half of ADD; never throws (the save half runs beside it). */
+  async #plumb(
+    req: AddRequest,
+    a: Assignment,
+    spec: PodNetworkSpec,
+    created: boolean,
+    log: Logger,
+  ): Promise<{ ok: true; links: PodLinks } | { ok: false; error: IpamdError }> {
+    if (!created) {
       // A repeated ADD for the same attachment: the runtime never saw the
       // first answer. Same address; re-plumb from scratch so the answer's
       // MACs describe interfaces that really exist.
       log.info({ ip: a.ip }, "repeated ADD: same address, plumbing again");
       try {
-        await this.#d.plumbing.del(podSpec(a, eni, req.link.mtu));
+        await this.#d.plumbing.del({ ...spec, netnsPath: a.netns || spec.netnsPath });
       } catch (e) {
         return { ok: false, error: plumbingError(e, "removing the earlier plumbing") };
       }
     }
-    const spec = podSpec({ ...a, netns: req.netns }, eni, req.link.mtu);
     try {
-      const links = await this.#d.plumbing.add(spec);
-      return { ok: true, op: "add", result: addResult(a, eni, req.link, links) };
+      return { ok: true, links: await this.#d.plumbing.add(spec) };
     } catch (e) {
-      // plumbing.add rolled its own steps back; give the address back too
-      // (straight to free: no pod ever used it).
-      ds.unassign(req.key);
-      const saved = await durable.persist();
-      if (!saved.ok) this.#checkpointFailed(saved.error, log);
       return { ok: false, error: plumbingError(e, `setting up ${req.key.ifName} in ${req.netns}`) };
     }
   }

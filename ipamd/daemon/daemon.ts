@@ -440,6 +440,7 @@ export class Daemon {
     const saved = await p.durable.persist();
     if (!saved.ok) this.#d.log.error({ err: saved.error.message }, "final checkpoint write failed");
     for (const h of p.http) await h.close();
+    await p.plumbing.drain?.(); // veths DEL retired but the kernel has not deleted yet
     p.plumbing.close?.();
     p.ns.close();
     p.ec2.close?.();

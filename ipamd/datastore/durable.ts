@@ -49,6 +49,27 @@ export class DurableDatastore {
     return r;
   }
 
+  /**
+   * assign() for a caller that works WHILE the checkpoint is written (ADD
+   * plumbs meanwhile): the assignment is in memory at once, `saved` settles
+   * when it is on disk. The caller must not answer before `saved`, and on a
+   * failed save must undo its work and call abandon(). Either crash order is
+   * recoverable: plumbed but not saved -> recovery's host scan holds the
+   * address from the pod's /32 route; saved but not plumbed -> the runtime
+   * never got an answer and retries ADD (same key, same address) or DELs.
+   */
+  beginAssign(req: AssignRequest): { result: AssignResult; saved: Promise<SaveResult> } {
+    const result = this.ds.assign(req, this.#now());
+    // No address: nothing changed, nothing to write.
+    const saved = result.ok ? this.persist() : Promise.resolve<SaveResult>({ ok: true });
+    return { result, saved };
+  }
+
+  /** After a failed save of beginAssign(): forget a NEW assignment (a repeated ADD's was saved before). */
+  abandon(result: AssignResult): void {
+    if (result.ok && result.created) this.ds.unassign(result.assignment.key);
+  }
+
   async release(key: AttachmentKey): Promise<DurableReleaseResult> {
     const r = this.ds.release(key, this.#now());
     if (!r.ok) return r;

@@ -9,7 +9,10 @@ async function deleteAllRules(host: Rtnl, rule: RuleSpec): Promise<void> {
   for (let i = 0; i < 64 && (await host.deleteRule(rule)); i++);
 }
 
-export async function delPod(host: Rtnl, spec: PodNetworkSpec): Promise<void> {
+/** Takes the host veth out of service; its deletion may finish later (veth-reaper.ts). */
+export type RetireHostVeth = (link: { index: number; name: string }) => Promise<void>;
+
+export async function delPod(host: Rtnl, spec: PodNetworkSpec, retire?: RetireHostVeth): Promise<void> {
   const ip32 = `${spec.podIp}/32`;
   await deleteAllRules(host, { priority: TO_POD_RULE_PRIORITY, table: RT_TABLE_MAIN, dst: ip32 });
   // table 0 = any and no dst = any dst: one loop removes every from-rule of
@@ -20,7 +23,8 @@ export async function delPod(host: Rtnl, spec: PodNetworkSpec): Promise<void> {
   if (hostLink) {
     await host.deleteRoute({ dst: ip32, oif: hostLink.index, table: RT_TABLE_MAIN, scope: "link" });
     // Explicitly: after the netns is deleted the kernel keeps the host end for 1-2 s.
-    await host.deleteLinkByName(spec.hostVethName);
+    if (retire) await retire(hostLink);
+    else await host.deleteLinkByName(spec.hostVethName);
     return;
   }
   // No host end: the pod end cannot be a live pair either, unless something

@@ -19,6 +19,7 @@ import {
   type PodNetworkSpec,
   type PodPlumbing,
 } from "./types.ts";
+import { VethReaper } from "./veth-reaper.ts";
 
 /** The ADD steps in order; a test can fail any of them through `beforeStep`. */
 export const ADD_STEPS = [
@@ -43,18 +44,31 @@ export interface PodPlumbingOptions {
   hostNetnsPath?: string;
   /** Called before each ADD step (observability, fault injection). Throwing aborts ADD and rolls back. */
   beforeStep?: (step: AddStep, spec: PodNetworkSpec) => void | Promise<void>;
+  /** The background veth deleter's program (tests); default `ip -force -batch -`. */
+  reaperCommand?: string[];
 }
 
 export class NetlinkPodPlumbing implements PodPlumbing {
   readonly #host: HostNamespace;
   readonly #beforeStep: PodPlumbingOptions["beforeStep"];
+  readonly #reaper: VethReaper;
 
   constructor(opts: PodPlumbingOptions = {}) {
     this.#host = new HostNamespace(opts.hostNetnsPath);
     this.#beforeStep = opts.beforeStep;
+    this.#reaper = new VethReaper(() => this.#host.rtnl, {
+      ...(opts.hostNetnsPath === undefined ? {} : { hostNetnsPath: opts.hostNetnsPath }),
+      ...(opts.reaperCommand === undefined ? {} : { command: opts.reaperCommand }),
+    });
+  }
+
+  /** Waits until every host veth DEL retired is deleted (shutdown; tests). */
+  drain(): Promise<void> {
+    return this.#reaper.drain();
   }
 
   close(): void {
+    this.#reaper.close();
     this.#host.close();
   }
 
@@ -72,8 +86,13 @@ export class NetlinkPodPlumbing implements PodPlumbing {
       podNl = openRtnlIn(pod.fd);
 
       await step("check-absent");
+      // An earlier DEL in this same namespace may have answered before the
+      // kernel deleted its pair (veth-reaper.ts): then that pair goes now.
       if (await podNl.linkByName(spec.ifName)) {
-        throw new HostnetError("exists", `${spec.ifName} already exists in ${spec.netnsPath}`, "EEXIST");
+        const reclaimed = await this.#reaper.reclaim(spec.netnsPath, spec.ifName);
+        if (!reclaimed || (await podNl.linkByName(spec.ifName))) {
+          throw new HostnetError("exists", `${spec.ifName} already exists in ${spec.netnsPath}`, "EEXIST");
+        }
       }
       // A host veth with our stable name but no pod side is a leftover of an
       // earlier sandbox of the same pod (its netns went away without DEL).
@@ -137,7 +156,11 @@ export class NetlinkPodPlumbing implements PodPlumbing {
 
   async del(spec: PodNetworkSpec): Promise<void> {
     validatePodSpec(spec);
-    await delPod(this.#host.rtnl, spec);
+    // The host veth is retired (down, renamed, deleted in the background):
+    // its kernel delete takes 10-150 ms and would stall every other request.
+    await delPod(this.#host.rtnl, spec, (link) =>
+      this.#reaper.retire(link, { netnsPath: spec.netnsPath, ifName: spec.ifName }),
+    );
   }
 
   async check(spec: PodNetworkSpec): Promise<CheckProblem[]> {

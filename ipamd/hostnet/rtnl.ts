@@ -180,7 +180,8 @@ export class Rtnl {
     );
   }
 
-  async setLink(index: number, opts: { up?: boolean; mtu?: number }): Promise<void> {
+  /** `name` renames (the kernel refuses that while the link is up: EBUSY). */
+  async setLink(index: number, opts: { up?: boolean; mtu?: number; name?: string }): Promise<void> {
     const data: rt.Link = { index };
     if (opts.up !== undefined) {
       data.flags = opts.up ? { up: true } : {};
@@ -188,6 +189,7 @@ export class Rtnl {
     }
     const attrs: ifla.LinkAttrs = {};
     if (opts.mtu !== undefined) attrs.mtu = opts.mtu;
+    if (opts.name !== undefined) attrs.ifname = opts.name;
     await nl(`set link #${index}`, () => this.#do((s) => s.setLink(data, attrs)));
   }
 

@@ -67,6 +67,11 @@ export interface PodPlumbing {
   del(spec: PodNetworkSpec): Promise<void>;
   /** Empty when the pod's networking is as ADD left it. */
   check(spec: PodNetworkSpec): Promise<CheckProblem[]>;
+  /**
+   * Resolves once every interface an earlier del() took out of service is
+   * really deleted (del() may answer before the kernel finished). Shutdown calls it.
+   */
+  drain?(): Promise<void>;
 }
 
 /** A secondary ENI's interface on the host, set up by setupEni(). */

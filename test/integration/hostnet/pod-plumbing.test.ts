@@ -109,6 +109,7 @@ describe.skipIf(!canUseNetns)("NetlinkPodPlumbing (real namespaces)", () => {
     const { pod, spec } = newPod(4);
     await plumbing.add(spec);
     await plumbing.del(spec);
+    await plumbing.drain(); // the host veth's kernel delete finishes in the background
     expect(snapshot(node.name)).toEqual(before);
     expect(links(pod.name)).toEqual(["lo"]);
     await plumbing.del(spec);
@@ -121,6 +122,7 @@ describe.skipIf(!canUseNetns)("NetlinkPodPlumbing (real namespaces)", () => {
     await plumbing.add(spec);
     pod.delete();
     await plumbing.del(spec);
+    await plumbing.drain();
     expect(snapshot(node.name)).toEqual(before);
     await plumbing.del(spec);
     const check = await plumbing.check(spec);
@@ -211,6 +213,7 @@ describe.skipIf(!canUseNetns)("NetlinkPodPlumbing (real namespaces)", () => {
       true,
     );
     await Promise.all(batch.map((b) => plumbing.del(b.spec)));
+    await plumbing.drain();
     expect(snapshot(node.name)).toEqual(before);
   });
 });
