@@ -32,7 +32,12 @@ import {
   recordToTags,
 } from "./convert.ts";
 import { toEc2Error } from "./errors.ts";
-import { type Ec2ClientOptions, resolveEc2Config } from "./options.ts";
+import {
+  EC2_RATE_FRACTION_ENV,
+  type Ec2ClientOptions,
+  parseRateFraction,
+  resolveEc2Config,
+} from "./options.ts";
 import { collectPages, newlyAssigned } from "./paginate.ts";
 import { actionClass, createRateLimiter, nodeBuckets, type RateLimiter, unlimited } from "./rate-limit.ts";
 import {
@@ -94,7 +99,12 @@ export function createEc2Client(
     internals.limiter ??
     (options.rateLimits === false
       ? unlimited
-      : createRateLimiter(nodeBuckets(options.rateLimits?.fraction, options.rateLimits?.buckets)));
+      : createRateLimiter(
+          nodeBuckets(
+            options.rateLimits?.fraction ?? parseRateFraction(process.env[EC2_RATE_FRACTION_ENV]),
+            options.rateLimits?.buckets,
+          ),
+        ));
   const pageSize = Math.min(1000, Math.max(5, options.pageSize ?? 1000));
   const onCall = options.onCall;
 

@@ -86,3 +86,17 @@ export function resolveEc2Config(
   }
   return { region, endpoint, credentials };
 }
+
+/** The setting that sets this node's share of each account bucket (see rate-limit.ts). */
+export const EC2_RATE_FRACTION_ENV = "VPC_CNI_EC2_RATE_FRACTION";
+
+/**
+ * VPC_CNI_EC2_RATE_FRACTION: a decimal in (0, 1], or undefined when the text
+ * is not one (the settings loader reports it; the client then keeps its default).
+ */
+export function parseRateFraction(raw: string | undefined): number | undefined {
+  const v = raw?.trim() ?? "";
+  if (!/^(0|[1-9][0-9]*)?(\.[0-9]+)?$/.test(v) || v === "" || v === ".") return undefined;
+  const n = Number(v);
+  return n > 0 && n <= 1 ? n : undefined;
+}

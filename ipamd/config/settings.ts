@@ -5,6 +5,8 @@
 // Every problem is collected (not just the first) so one restart fixes all.
 // An empty value means "unset", as in aws-node (Helm renders unset values as "").
 
+import { parseRateFraction } from "../../cloud/ec2/options.ts";
+import { DEFAULT_NODE_FRACTION } from "../../cloud/ec2/rate-limit.ts";
 import type { PoolSettings } from "../planner/types.ts";
 import {
   isDnsSubdomain,
@@ -54,6 +56,8 @@ export interface Settings {
   stateDir: string;
   /** `${stateDir}/ipam-checkpoint.json` */
   checkpointPath: string;
+  /** VPC_CNI_EC2_RATE_FRACTION: this node's share of each account EC2 bucket. */
+  ec2RateFraction: number;
   reconcileIntervalMs: number;
   minEniAgeMs: number;
   scaleDownIntervalMs: number;
@@ -191,6 +195,12 @@ export const SETTINGS_DOC: readonly SettingDoc[] = Object.freeze([
     meaning: "Directory of the assignment checkpoint (ipam-checkpoint.json).",
   },
   {
+    name: "VPC_CNI_EC2_RATE_FRACTION",
+    default: "0.2",
+    meaning:
+      "Share (0-1] of each account-wide EC2 throttling bucket this node's client may use, burst and refill (0.2: 20 ENI mutations at once, then 1/s). Lower it when many nodes scale at once; throttled calls back off with full jitter either way.",
+  },
+  {
     name: "VPC_CNI_RECONCILE_INTERVAL_SECONDS",
     default: "60",
     meaning: "How often ipamd compares its ENIs and addresses with IMDS and EC2.",
@@ -319,6 +329,13 @@ export function loadSettings(
     ),
     stateDir,
     checkpointPath: `${stateDir === "/" ? "" : stateDir}/ipam-checkpoint.json`,
+    // Read by the EC2 client itself (cloud/ec2/options.ts); validated here so a typo is refused at start.
+    ec2RateFraction: read("VPC_CNI_EC2_RATE_FRACTION", DEFAULT_NODE_FRACTION, (v) => {
+      const f = parseRateFraction(v);
+      return f === undefined
+        ? { ok: false, accepts: "a decimal greater than 0 and at most 1" }
+        : { ok: true, value: f };
+    }),
     reconcileIntervalMs: seconds("VPC_CNI_RECONCILE_INTERVAL_SECONDS", 60, 5),
     minEniAgeMs: seconds("VPC_CNI_MIN_ENI_AGE_SECONDS", 60),
     scaleDownIntervalMs: seconds("VPC_CNI_SCALE_DOWN_INTERVAL_SECONDS", 30),

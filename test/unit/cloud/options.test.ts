@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DUMMY_CREDENTIALS, resolveEc2Config } from "../../../cloud/ec2/options.ts";
+import { DUMMY_CREDENTIALS, parseRateFraction, resolveEc2Config } from "../../../cloud/ec2/options.ts";
 
 describe("resolveEc2Config", () => {
   it("region: option, AWS_REGION, AWS_DEFAULT_REGION, us-east-1", () => {
@@ -47,4 +47,20 @@ describe("resolveEc2Config", () => {
   ] as const)("credentials: %s", (_l, opts, env, files, expected) => {
     expect(resolveEc2Config(opts, env, files).credentials).toEqual(expected);
   });
+});
+
+describe("parseRateFraction (VPC_CNI_EC2_RATE_FRACTION)", () => {
+  it.each([
+    ["0.2", 0.2],
+    ["1", 1],
+    [" 0.05 ", 0.05],
+    [".5", 0.5],
+    ["0", undefined],
+    ["1.5", undefined],
+    ["-0.1", undefined],
+    ["1e-2", undefined],
+    ["abc", undefined],
+    ["", undefined],
+    [undefined, undefined],
+  ] as const)("%s -> %s", (raw, want) => expect(parseRateFraction(raw)).toBe(want));
 });

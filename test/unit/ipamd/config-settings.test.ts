@@ -186,6 +186,15 @@ describe("settings: invalid values name the variable, the value and what is acce
   });
 });
 
+describe("VPC_CNI_EC2_RATE_FRACTION", () => {
+  it("defaults to the EC2 client's 0.2, accepts (0, 1], refuses the rest", () => {
+    expect(ok({}).ec2RateFraction).toBe(0.2);
+    expect(ok({ VPC_CNI_EC2_RATE_FRACTION: "0.05" }).ec2RateFraction).toBe(0.05);
+    expect(loadSettings({ VPC_CNI_EC2_RATE_FRACTION: "0" }).ok).toBe(false);
+    expect(loadSettings({ VPC_CNI_EC2_RATE_FRACTION: "2" }).ok).toBe(false);
+  });
+});
+
 describe("SETTINGS_DOC", () => {
   it("lists exactly the variables the parser reads", () => {
     const read = new Set<string>();
