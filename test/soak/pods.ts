@@ -7,6 +7,7 @@
 // testing the driver, not ipamd.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { delNetnsSync, trackCluster } from "../harness/cleanup.ts";
 import { type CniResult, CniRunError, createCniRunner, type RuntimeConf } from "../harness/cni-runner.ts";
 import type { ClusterNode } from "../harness/index.ts";
 import { run } from "../harness/proc.ts";
@@ -38,6 +39,13 @@ export function podRuntime(prefix: string) {
   let seq = 0;
   /** Namespaces this module created and has not deleted: the destroy path deletes these. */
   const sandboxes = new Set<string>();
+  // Ctrl-C / SIGTERM / exit: the harness's exit handler also removes our pod
+  // sandboxes (the cluster's own cleanup knows only the harness runtime's pods).
+  const untrack = trackCluster({
+    cleanupSync() {
+      for (const ns of sandboxes) if (ns.startsWith(`${prefix}-`)) delNetnsSync(ns);
+    },
+  });
   const runner = (n: ClusterNode) => {
     let r = runners.get(n.name);
     if (!r) {
@@ -144,6 +152,7 @@ export function podRuntime(prefix: string) {
         if (ns.startsWith(`${prefix}-`)) await run("ip", ["netns", "del", ns]);
       }
       sandboxes.clear();
+      untrack();
     },
     TRY_AGAIN_LATER,
   };
