@@ -1,7 +1,9 @@
 // ipamd's entry point: read settings, build clients, run the Daemon, stop
 // cleanly on SIGTERM/SIGINT. Everything else lives in ipamd/daemon.
 //
-//   node ipamd/main.ts
+//   node ipamd/main.ts      (development: the sources, type-stripped)
+//   deploy/ipamd.sh         (production and the test harness: the bundle
+//                            deploy/build-ipamd.ts makes, with deploy/ipamd-node-flags)
 // Environment: the settings in ipamd/config/settings.ts (SETTINGS_DOC), plus
 //   AWS_ENDPOINT_URL_EC2 / AWS_REGION        EC2 endpoint (emulator) and region (default: IMDS's)
 //   AWS_EC2_METADATA_SERVICE_ENDPOINT        IMDS base URL (emulator's per-instance URL)
@@ -14,7 +16,7 @@ import { createEc2Client } from "../cloud/ec2/client.ts";
 import { createImdsClient } from "../cloud/imds/client.ts";
 import { loadSettings } from "./config/settings.ts";
 import { Daemon, StartupConfigError } from "./daemon/daemon.ts";
-import { kubeConfigured, loadKubeConfig } from "./k8s/client.ts";
+import { kubeConfigured } from "./k8s/configured.ts";
 import { createLogger } from "./log.ts";
 
 const EXIT_BAD_SETTINGS = 2;
@@ -31,7 +33,8 @@ async function main(): Promise<number> {
   let kubeconfig: KubeConfig | undefined;
   if (kubeConfigured(process.env)) {
     try {
-      kubeconfig = loadKubeConfig();
+      // Imported only here: @kubernetes/client-node costs ~80 MiB RSS (bench/profile-mem-imports.ts).
+      kubeconfig = (await import("./k8s/client.ts")).loadKubeConfig();
     } catch (e) {
       // Pod networking does not need the API: run without it (custom networking then refuses to start).
       log.error({ err: (e as Error).message }, "cannot load the kubeconfig; Kubernetes parts are off");

@@ -28,7 +28,7 @@ import { HostNamespace } from "../hostnet/host-ns.ts";
 import { NetlinkPodPlumbing } from "../hostnet/pod-plumbing.ts";
 import type { PodPlumbing } from "../hostnet/types.ts";
 import { startIntrospection } from "../introspection/server.ts";
-import { type K8sClients, makeClients } from "../k8s/client.ts";
+import type { K8sClients } from "../k8s/client.ts";
 import type { EniConfigSpec, NodeInfo } from "../k8s/node-info.ts";
 import type { ExhaustionCause } from "../k8s/nodeipam-types.ts";
 import type { Logger } from "../log.ts";
@@ -38,8 +38,7 @@ import { GonePodSweeper } from "../recovery/gone-pods.ts";
 import { RECOVERED_NETWORK, scanHostPods, sweepPlaceholders } from "../recovery/host-scan.ts";
 import { observe } from "../recovery/observe.ts";
 import { type RecoveryReport, recover } from "../recovery/recover.ts";
-import { waitForEniConfig } from "./eni-config-wait.ts";
-import { KubeNode, type KubeSources } from "./k8s-node.ts";
+import type { KubeNode, KubeSources } from "./k8s-node.ts";
 import {
   type AllocationError,
   causeOfEc2ErrorKind,
@@ -135,7 +134,7 @@ export class Daemon {
   async #start(): Promise<DaemonInfo> {
     const { settings: s, imds, log } = this.#d;
     const now = this.#d.now ?? Date.now;
-    const clients = this.#kubeClients();
+    const clients = await this.#kubeClients();
     const identity = await imds.identity();
     const ec2 = this.#d.makeEc2(this.metrics.onEc2Call, identity);
     const ns = new HostNamespace(this.#d.hostNetnsPath);
@@ -190,10 +189,12 @@ export class Daemon {
     // Built before the pool so the ENIConfig wait below counts its API errors too;
     // its data sources are filled in once the datastore, pool and API exist.
     let kubeSources: KubeSources | undefined;
+    // Loaded only with Kubernetes on: @kubernetes/client-node alone costs ~80 MiB
+    // of RSS (bench/profile-mem-imports.ts), too much for a node without it.
     const kube =
       clients === undefined
         ? undefined
-        : new KubeNode({
+        : new (await import("./k8s-node.ts")).KubeNode({
             clients,
             nodeName: s.nodeName ?? "",
             statusIntervalMs: s.statusIntervalMs,
@@ -207,6 +208,7 @@ export class Daemon {
     let node: NodeInfo | undefined;
     let eniConfig: EniConfigSpec | undefined;
     if (s.customNetworking && clients !== undefined) {
+      const { waitForEniConfig } = await import("./eni-config-wait.ts");
       ({ node, eniConfig } = await waitForEniConfig({
         clients,
         nodeName: s.nodeName ?? "",
@@ -448,7 +450,7 @@ export class Daemon {
   }
 
   /** Kubernetes clients, or undefined (logged once) when ipamd runs without Kubernetes. */
-  #kubeClients(): K8sClients | undefined {
+  async #kubeClients(): Promise<K8sClients | undefined> {
     const { settings: s, kubeconfig, log } = this.#d;
     if (kubeconfig === undefined) {
       if (s.customNetworking)
@@ -469,6 +471,6 @@ export class Daemon {
       log.warn("Kubernetes API configured but NODE_NAME / MY_NODE_NAME unset: Kubernetes parts are off");
       return undefined;
     }
-    return makeClients(kubeconfig);
+    return (await import("../k8s/client.ts")).makeClients(kubeconfig);
   }
 }

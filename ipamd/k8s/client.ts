@@ -19,15 +19,7 @@ export function loadKubeConfig(src: KubeConfigSource = {}): KubeConfig {
   return kc;
 }
 
-/**
- * Whether this process is meant to talk to Kubernetes: in a pod (the
- * service-account env KUBERNETES_SERVICE_HOST) or given KUBECONFIG. A
- * ~/.kube/config alone does not count, so ipamd run by hand, the harness,
- * bench and soak stay Kubernetes-free unless asked.
- */
-export function kubeConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean(env.KUBECONFIG) || Boolean(env.KUBERNETES_SERVICE_HOST);
-}
+export { kubeConfigured } from "./configured.ts";
 
 /** The API clients ipamd/k8s modules take; built once per process. */
 export interface K8sClients {

@@ -1,0 +1,71 @@
+// What each of ipamd's imports costs in resident memory, under this Node.
+// Each row is a fresh `node` process that imports the listed specifiers, runs
+// a full GC, and reports VmRSS and V8 heap used; the "(nothing)" row is the
+// floor every Node process pays. Run from the repo root:
+//   node bench/profile-mem-imports.ts [extra node flags...]
+// e.g. `node bench/profile-mem-imports.ts --max-semi-space-size=1`.
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const REPO = fileURLToPath(new URL("../", import.meta.url));
+const flags = process.argv.slice(2);
+const abs = (p: string) => `${REPO}${p}`;
+
+const rows: Array<[string, string[]]> = [
+  ["(nothing)", []],
+  ["@aws-sdk/client-ec2", ["@aws-sdk/client-ec2"]],
+  ["@kubernetes/client-node", ["@kubernetes/client-node"]],
+  ["pino", ["pino"]],
+  ["prom-client", ["prom-client"]],
+  ["netlink", ["netlink"]],
+  ["p-queue", ["p-queue"]],
+  ["yaml", ["yaml"]],
+  ["cloud/ec2/client.ts", [abs("cloud/ec2/client.ts")]],
+  ["ipamd/k8s/client.ts", [abs("ipamd/k8s/client.ts")]],
+  ["ipamd/daemon/daemon.ts", [abs("ipamd/daemon/daemon.ts")]],
+  [
+    "all deps together",
+    ["@aws-sdk/client-ec2", "@kubernetes/client-node", "pino", "prom-client", "netlink", "p-queue"],
+  ],
+  [
+    "ipamd/main.ts's imports",
+    [
+      abs("ipamd/daemon/daemon.ts"),
+      abs("cloud/ec2/client.ts"),
+      abs("cloud/imds/client.ts"),
+      abs("ipamd/k8s/configured.ts"),
+      abs("ipamd/log.ts"),
+    ],
+  ],
+];
+
+const probe = (specs: string[]) =>
+  `for (const s of ${JSON.stringify(specs)}) await import(s);` +
+  "globalThis.gc(); globalThis.gc();" +
+  "const rss = /VmRSS:\\s+(\\d+)/.exec(require('node:fs').readFileSync('/proc/self/status','utf8'))[1] / 1024;" +
+  "console.log(JSON.stringify({ rss, heap: process.memoryUsage().heapUsed / 2 ** 20 }));";
+
+// CommonJS eval so `require` exists; dynamic import() still loads ESM and .ts.
+const measure = (specs: string[]) => {
+  const out = execFileSync(
+    process.execPath,
+    ["--expose-gc", ...flags, "-e", `(async () => { ${probe(specs)} })()`],
+    { cwd: REPO, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } },
+  );
+  return JSON.parse(out.trim().split("\n").pop()!) as { rss: number; heap: number };
+};
+
+const base = measure([]);
+console.log(`node ${process.version} ${flags.join(" ")}`);
+console.log("import".padEnd(28), "RSS MiB", " +RSS", " heap MiB");
+for (const [label, specs] of rows) {
+  // Median of 3 runs: RSS of a fresh process varies by ~1 MiB.
+  const runs = [measure(specs), measure(specs), measure(specs)].sort((a, b) => a.rss - b.rss);
+  const m = runs[1]!;
+  console.log(
+    label.padEnd(28),
+    m.rss.toFixed(1).padStart(7),
+    (m.rss - base.rss).toFixed(1).padStart(6),
+    m.heap.toFixed(1).padStart(8),
+  );
+}
