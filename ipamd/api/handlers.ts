@@ -71,6 +71,14 @@ function plumbingError(e: unknown, what: string): IpamdError {
   return { code: CNI_ERR.INTERNAL, msg: `${what}: ${(e as Error).message}` };
 }
 
+interface AddPhases {
+  lockMs?: number;
+  saveMs?: number;
+  plumbMs?: number;
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
 export class IpamdHandlers implements RequestHandler {
   readonly #d: HandlerDeps;
   readonly #lock = new KeyedLock();
@@ -94,13 +102,18 @@ export class IpamdHandlers implements RequestHandler {
           })
         : this.#d.log.child({ op: req.op });
     let res: IpamdResponse;
+    // Where an ADD's time went (lock wait, checkpoint save, plumbing), in its log line.
+    const phases: AddPhases = {};
     if (req.op !== "status" && !this.#d.readiness().ready && req.op !== "del") {
       const why = this.#d.readiness().reason ?? "starting";
       res = fail(CNI_ERR.TRY_AGAIN_LATER, `ipamd is not ready: ${why}`);
     } else {
       switch (req.op) {
         case "add":
-          res = await this.#lock.run(keyString(req.key), () => this.#add(req, log));
+          res = await this.#lock.run(keyString(req.key), () => {
+            phases.lockMs = round2(performance.now() - t0);
+            return this.#add(req, log, phases);
+          });
           break;
         case "del":
           res = await this.#lock.run(keyString(req.key), () => this.#del(req, log));
@@ -120,7 +133,7 @@ export class IpamdHandlers implements RequestHandler {
     if (req.op !== "status") this.#d.metrics.observeRequest(req.op, res.ok, ms);
     if (res.ok) {
       const ip = res.op === "add" ? res.result.ip : undefined;
-      if (req.op !== "status") log.info({ ms: Math.round(ms * 100) / 100, ip }, `${req.op} ok`);
+      if (req.op !== "status") log.info({ ms: Math.round(ms * 100) / 100, ip, ...phases }, `${req.op} ok`);
     } else {
       log.warn(
         { ms: Math.round(ms * 100) / 100, code: res.error.code, err: res.error.msg },
@@ -136,7 +149,7 @@ export class IpamdHandlers implements RequestHandler {
     return { code: CNI_ERR.IO_FAILURE, msg: `cannot write the checkpoint: ${error.message}` };
   }
 
-  async #add(req: AddRequest, log: Logger): Promise<IpamdResponse> {
+  async #add(req: AddRequest, log: Logger, phases: AddPhases): Promise<IpamdResponse> {
     const { durable } = this.#d;
     const ds = durable.ds;
     const hostVeth = vethNameFor(req.link.vethPrefix, req.pod, req.key);
@@ -161,8 +174,16 @@ export class IpamdHandlers implements RequestHandler {
       return fail(CNI_ERR.INTERNAL, `address ${a.ip} has no ENI in the datastore`);
     }
     const spec = podSpec({ ...a, netns: req.netns }, eni, req.link.mtu);
+    const t0 = performance.now();
     const plumbed = this.#plumb(req, a, spec, r.created, log);
-    const [save, plumb] = await Promise.all([saved, plumbed]);
+    const [save, plumb] = await Promise.all([
+      saved.finally(() => {
+        phases.saveMs = round2(performance.now() - t0);
+      }),
+      plumbed.finally(() => {
+        phases.plumbMs = round2(performance.now() - t0);
+      }),
+    ]);
     if (!save.ok && r.created) {
       // Not on disk: no answer may name this address. Undo the plumbing; if
       // that fails too, keep the address held (its route may still exist)
