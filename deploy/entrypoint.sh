@@ -10,7 +10,8 @@ bin_dir=${CNI_BIN_DIR:-/host/opt/cni/bin}
 conf_dir=${CNI_CONF_DIR:-/host/etc/cni/net.d}
 health=${IPAMD_HEALTH_URL:-http://127.0.0.1:61679/healthz}
 
-node "$app/ipamd/main.ts" &
+# The launcher the test harness uses too: bundled ipamd + deploy/ipamd-node-flags.
+"$app/deploy/ipamd.sh" &
 ipamd=$!
 trap 'kill -TERM "$ipamd" 2>/dev/null; wait "$ipamd"' TERM INT
 

@@ -45,3 +45,5 @@ fi
 
 bash native/setns/build.sh
 if [[ -f cni/build.sh ]]; then bash cni/build.sh; fi
+# The pre-bundled ipamd (build/ipamd) production and the test harness run; skipped when fresh.
+node_modules/.bin/bun deploy/build-ipamd.ts

@@ -1,14 +1,22 @@
 // One ipamd per node, started INSIDE the node's network namespace
-// (`ip netns exec <ns> node ipamd/main.ts`), as a hostNetwork aws-node pod
-// runs. `ip netns exec` execs node in place, so the child's pid IS ipamd and
-// signals reach it directly. Output goes to <stateDir>/ipamd.log.
-import { type ChildProcess, spawn } from "node:child_process";
+// (`ip netns exec <ns> deploy/ipamd.sh`: production's launcher, its V8 flags
+// and the pre-bundled build/ipamd/main.js), as a hostNetwork aws-node pod
+// runs. `ip netns exec` and the launcher exec in place, so the child's pid IS
+// ipamd and signals reach it directly. Output goes to <stateDir>/ipamd.log.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { HarnessError } from "./names.ts";
 
-export const IPAMD_MAIN = fileURLToPath(new URL("../../ipamd/main.ts", import.meta.url));
+export const IPAMD_MAIN = fileURLToPath(new URL("../../build/ipamd/main.js", import.meta.url));
+const IPAMD_LAUNCHER = fileURLToPath(new URL("../../deploy/ipamd.sh", import.meta.url));
+// (Re)build the bundle when a source is newer (a no-op otherwise), so tests never run stale code.
+execFileSync(
+  fileURLToPath(new URL("../../node_modules/.bin/bun", import.meta.url)),
+  [fileURLToPath(new URL("../../deploy/build-ipamd.ts", import.meta.url))],
+  { stdio: ["ignore", "ignore", "inherit"] },
+);
 
 export interface IpamdSpec {
   netns: string;
@@ -31,8 +39,8 @@ export function startIpamd(spec: IpamdSpec): IpamdProc {
   const log = openSync(spec.logFile, "a");
   let child: ChildProcess;
   try {
-    child = spawn("ip", ["netns", "exec", spec.netns, process.execPath, IPAMD_MAIN], {
-      env: spec.env,
+    child = spawn("ip", ["netns", "exec", spec.netns, IPAMD_LAUNCHER], {
+      env: { ...spec.env, VPC_CNI_NODE: process.execPath },
       stdio: ["ignore", log, log],
     });
   } finally {
