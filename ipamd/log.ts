@@ -19,7 +19,12 @@ export function createLogger(opts: LogOptions = {}): Logger {
   const level = opts.level !== undefined && LEVELS.has(opts.level) ? opts.level : "info";
   return pino(
     { level, base: { component: "ipamd" }, timestamp: pino.stdTimeFunctions.isoTime },
-    opts.destination ?? process.stderr,
+    // Not process.stderr: writes to a pipe or file there are synchronous, one
+    // syscall per line on every ADD/DEL. pino's asynchronous destination
+    // batches lines written while a write is in flight and is flushed
+    // synchronously when the process exits (pino registers that), so fatal
+    // lines before process.exit are not lost.
+    opts.destination ?? pino.destination({ dest: 2, sync: false }),
   );
 }
 
