@@ -50,7 +50,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let base = "";
   const imdsEndpointFor = (instanceId: string) => `${base}/imds/${instanceId}/`;
   const admin = new EmulatorAdmin(world, controls, imdsEndpointFor);
-  const server = createEmulatorServer({ world, controls, imds: new ImdsEndpoint(world), admin });
+  const server = createEmulatorServer({
+    world,
+    controls,
+    imds: new ImdsEndpoint(world),
+    admin,
+    refusedAccessKeys: o.refusedAccessKeys,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(o.port, o.host, () => resolve());

@@ -51,6 +51,12 @@ export interface EmulatorOptions {
   random?: () => number;
   instanceTypes?: Readonly<Record<string, InstanceTypeInfo>>;
   dataPlane?: DataPlane;
+  /**
+   * Access key ids whose signed requests are refused with AuthFailure (HTTP
+   * 401), as AWS refuses unknown or revoked keys. Default: none (the emulator
+   * accepts any credentials, so no test has to provision any).
+   */
+  refusedAccessKeys?: readonly string[];
 }
 
 export interface ResolvedOptions {
@@ -65,6 +71,7 @@ export interface ResolvedOptions {
   random: () => number;
   instanceTypes: Readonly<Record<string, InstanceTypeInfo>>;
   dataPlane: DataPlane | undefined;
+  refusedAccessKeys: ReadonlySet<string>;
 }
 
 export function validateTimeScale(s: number): number {
@@ -108,6 +115,7 @@ export function resolveOptions(o: EmulatorOptions): ResolvedOptions {
     faults: validateFaults(o.faults ?? {}),
     random: o.random ?? Math.random,
     instanceTypes: o.instanceTypes ?? INSTANCE_TYPES,
+    refusedAccessKeys: new Set(o.refusedAccessKeys ?? []),
     dataPlane: o.dataPlane,
   };
 }

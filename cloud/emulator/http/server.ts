@@ -1,6 +1,7 @@
 // One HTTP server for everything: EC2 Query API at "/", IMDS under
 // /imds/<instance-id>/latest/..., admin under /_emulator/.
 
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { EmulatorAdmin } from "../admin.ts";
 import type { Controls } from "../controls.ts";
@@ -8,6 +9,7 @@ import type { ImdsEndpoint } from "../imds/endpoint.ts";
 import type { World } from "../state/world.ts";
 import { handleAdmin } from "./admin-routes.ts";
 import { handleEc2 } from "./ec2-endpoint.ts";
+import { errorXml } from "./xml.ts";
 
 const MAX_BODY = 1 << 20;
 
@@ -44,6 +46,7 @@ export function createEmulatorServer(deps: {
   controls: Controls;
   imds: ImdsEndpoint;
   admin: EmulatorAdmin;
+  refusedAccessKeys?: ReadonlySet<string>;
 }): Server {
   return createServer(async (req, res) => {
     try {
@@ -64,6 +67,17 @@ export function createEmulatorServer(deps: {
         return send(res, a.status, "application/json", JSON.stringify(a.json, null, 2));
       }
       if (url.pathname === "/") {
+        const key = signingKeyId(req.headers.authorization);
+        if (key !== undefined && deps.refusedAccessKeys?.has(key)) {
+          const id = randomUUID();
+          return send(
+            res,
+            401,
+            "text/xml;charset=UTF-8",
+            errorXml("AuthFailure", "AWS was not able to validate the provided access credentials", id),
+            { "x-amzn-requestid": id },
+          );
+        }
         // The SDK POSTs a form; GET with a query string is accepted too (both are valid Query API).
         const form = method === "POST" ? body : url.search.slice(1);
         const a = await handleEc2(deps.world, deps.controls, form);
@@ -74,4 +88,9 @@ export function createEmulatorServer(deps: {
       if (!res.headersSent) send(res, 500, "text/plain", `emulator error: ${String(e)}`);
     }
   });
+}
+
+/** The access key id of a SigV4 Authorization header ("... Credential=AKID/date/region/ec2/aws4_request, ..."). */
+export function signingKeyId(authorization: string | undefined): string | undefined {
+  return authorization === undefined ? undefined : /Credential=([^/,\s]+)\//.exec(authorization)?.[1];
 }

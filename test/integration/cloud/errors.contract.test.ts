@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEc2Client, type Ec2Client } from "../../../cloud/ec2/client.ts";
 import { type Ec2CallRecord, isEc2Error } from "../../../cloud/ec2/types.ts";
-import { missing, openTarget, type Target } from "./target.ts";
+import { missing, openTarget, REFUSED_ACCESS_KEY, type Target } from "./target.ts";
 
 let target: Target;
 let ec2: Ec2Client;
@@ -199,7 +199,7 @@ describe("unauthorized", () => {
     const bad = createEc2Client({
       endpoint: target.endpoint,
       region: target.region,
-      credentials: { accessKeyId: "AKIDWRONG", secretAccessKey: "wrong" },
+      credentials: { accessKeyId: REFUSED_ACCESS_KEY, secretAccessKey: "wrong" },
     });
     const err = await fail(bad.describeSubnets(["subnet-0123456789abcdef0"]));
     bad.close();

@@ -35,8 +35,7 @@ export const CAPABILITIES: Readonly<Record<"emulator" | "external", Capabilities
     pagination: true,
     prefixes: true,
     imds: true,
-    unauthorized:
-      "the emulator does not check credentials (mapping is unit-tested in test/unit/cloud/errors.test.ts)",
+    unauthorized: true,
   },
   // LocalStack's EC2 is moto (PLATFORM.md).
   external: {
@@ -81,9 +80,14 @@ export function missing(t: Target, cap: Capability): string | undefined {
 
 let vpcCounter = 0;
 
+/** The emulator refuses this key (AuthFailure), as AWS refuses an unknown one. */
+export const REFUSED_ACCESS_KEY = "AKIDWRONG";
+
 export async function openTarget(emulatorOptions: EmulatorOptions = { timeScale: 0 }): Promise<Target> {
   const external = process.env["EC2_ENDPOINT"];
-  const emulator = external ? undefined : await startEmulator({ ...emulatorOptions, port: 0 });
+  const emulator = external
+    ? undefined
+    : await startEmulator({ ...emulatorOptions, port: 0, refusedAccessKeys: [REFUSED_ACCESS_KEY] });
   const endpoint = external ?? emulator!.endpoint;
   const region = emulator?.region ?? process.env["AWS_REGION"] ?? "us-east-1";
   const sdk = new EC2Client({
