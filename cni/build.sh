@@ -19,8 +19,11 @@ mkdir -p build
 # interleaved runs, loaded machine) 30.7 ms with it vs 56.1 ms without. Needs no top-level await.
 # --no-compile-autoload-dotenv/-bunfig: a compiled binary otherwise reads .env and bunfig.toml
 # from whatever directory the runtime execs it in (start-up syscalls, and foreign env in a plugin).
+# --compile-jit-policy=1000: tier-up thresholds x1000, so a process living ~10 ms never starts
+# JSC's JITWorker thread (strace) nor compiles anything. DEL against a stand-in ipamd, p50 of 100
+# interleaved execs: 8.42 ms default, 8.04 ms with it (no tz-loading log line built: 9.41 before).
 # Build to a temp name and rename, so a runtime exec'ing the plugin never sees half a file.
-"$bun" build --compile --minify --bytecode --sourcemap=none \
+"$bun" build --compile --minify --bytecode --sourcemap=none --compile-jit-policy=1000 \
   --no-compile-autoload-dotenv --no-compile-autoload-bunfig cni/main.ts --outfile "$out.tmp" >&2
 mv -f "$out.tmp" "$out"
 echo "cni/build.sh: built $out ($(du -h "$out" | cut -f1))" >&2

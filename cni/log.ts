@@ -17,6 +17,9 @@ export function createLogger(
   stderr: () => NodeJS.WritableStream = () => process.stderr,
 ): Logger {
   const write = (level: string, msg: string, toStderr: boolean) => {
+    // Routine lines with no log file go nowhere: skip building them (the
+    // first Date costs a time-zone load in a process that lives ~10 ms).
+    if (!toStderr && !logFile) return;
     const line = `${new Date().toISOString()} ${level} vpc-cni ${prefix}: ${msg}\n`;
     if (toStderr) stderr().write(line);
     if (logFile) {
