@@ -282,7 +282,8 @@ export function createEc2Client(
       const ipCount = input.ipCount ?? 0;
       const prefixCount = input.prefixCount ?? 0;
       let before: NetworkInterface | undefined;
-      if (assignAnswersAll !== false) [before] = await describeEnis([input.eniId]);
+      if (assignAnswersAll !== false && input.known === undefined)
+        [before] = await describeEnis([input.eniId]);
       const out = await call("AssignPrivateIpAddresses", () =>
         sdk.send(
           new AssignPrivateIpAddressesCommand({
@@ -296,8 +297,9 @@ export function createEc2Client(
       const prefixes = (out.AssignedIpv4Prefixes ?? []).flatMap((p) => p.Ipv4Prefix ?? []);
       const overAnswered = ips.length > ipCount || prefixes.length > prefixCount;
       if (assignAnswersAll === undefined || overAnswered) assignAnswersAll = overAnswered;
-      const heldIps = before && new Set([before.primaryIp, ...before.secondaryIps]);
-      const heldPrefixes = before && new Set(before.prefixes);
+      const known = input.known && new Set(input.known);
+      const heldIps = known ?? (before && new Set([before.primaryIp, ...before.secondaryIps]));
+      const heldPrefixes = known ?? (before && new Set(before.prefixes));
       return {
         ips: newlyAssigned(ipCount, ips, heldIps),
         prefixes: newlyAssigned(prefixCount, prefixes, heldPrefixes),

@@ -94,6 +94,13 @@ export interface AssignInput {
   ipCount?: number;
   /** Ipv4PrefixCount */
   prefixCount?: number;
+  /**
+   * What the caller knows the ENI holds (its primary IP, secondary IPs,
+   * prefixes). Given, it stands in for the DescribeNetworkInterfaces snapshot
+   * the facade otherwise takes before the first assign to tell new addresses
+   * from old on endpoints that answer with all of them (moto).
+   */
+  known?: readonly string[];
 }
 
 /** Only what this call added, even when the endpoint answers with everything the ENI holds (moto). */

@@ -66,12 +66,20 @@ export class Executor {
       case "create-eni":
         return this.#createEni(a);
       case "assign-ips": {
-        const r = await this.#d.ec2.assignPrivateIpAddresses({ eniId: a.eniId, ipCount: a.count });
+        const r = await this.#d.ec2.assignPrivateIpAddresses({
+          eniId: a.eniId,
+          ipCount: a.count,
+          known: this.#known(a.eniId),
+        });
         this.#d.ds.addIps(a.eniId, r.ips);
         return { scaledDown: false, touched: [a.eniId] };
       }
       case "assign-prefixes": {
-        const r = await this.#d.ec2.assignPrivateIpAddresses({ eniId: a.eniId, prefixCount: a.count });
+        const r = await this.#d.ec2.assignPrivateIpAddresses({
+          eniId: a.eniId,
+          prefixCount: a.count,
+          known: this.#known(a.eniId),
+        });
         this.#d.ds.addPrefixes(a.eniId, r.prefixes);
         return { scaledDown: false, touched: [a.eniId] };
       }
@@ -82,6 +90,13 @@ export class Executor {
       case "delete-eni":
         return this.#deleteEni(a.eniId);
     }
+  }
+
+  /** What the datastore holds on the ENI: saves EC2 a Describe per assign (see AssignInput.known). */
+  #known(eniId: string): string[] {
+    const { ips, prefixes } = this.#d.ds.ipsOf(eniId);
+    const primary = this.#d.ds.eni(eniId)?.primaryIp;
+    return [...(primary === undefined ? [] : [primary]), ...ips, ...prefixes];
   }
 
   async #poll<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {

@@ -34,6 +34,8 @@ export const DEMAND_COALESCE_MS = 5;
  * account's Describe budget (20/s). Refreshed early after EC2 says subnet-full.
  */
 export const SUBNET_REFRESH_MS = 600_000;
+/** Keyless refused ADDs count as waiting pods for this long (see #anonymous). */
+export const ANONYMOUS_WINDOW_MS = 1_000;
 
 export interface PoolLoopDeps {
   ds: Datastore;
@@ -79,8 +81,13 @@ export class PoolLoop {
   #inFlight = 0;
   /** Refused ADDs by attachment key: when first refused (see stillWaiting). */
   readonly #waiting = new Map<string, { key: AttachmentKey; at: number }>();
-  /** Refused ADDs without a key (callers that do not say which pod): counted once, by the next plan. */
-  #anonymousWaiting = 0;
+  /**
+   * Refused ADDs without a key (callers that do not say which pod), by time:
+   * a retry cannot be told from a new pod, so only the last ANONYMOUS_WINDOW_MS
+   * count. A counter kept until the next plan grew with every retry during a
+   * long (throttled) round and made the pool grow a third ENI (bench:scale).
+   */
+  #anonymous: number[] = [];
   #coalesce: NodeJS.Timeout | undefined;
   #subnetReadMs: number | undefined;
 
@@ -102,7 +109,7 @@ export class PoolLoop {
    * stillWaiting) and run a round after DEMAND_COALESCE_MS.
    */
   wake(podKey?: AttachmentKey): void {
-    if (podKey === undefined) this.#anonymousWaiting++;
+    if (podKey === undefined) this.#anonymous.push(this.#now());
     else {
       const k = keyString(podKey);
       if (!this.#waiting.has(k)) this.#waiting.set(k, { key: podKey, at: this.#now() });
@@ -123,7 +130,8 @@ export class PoolLoop {
       stillWaiting(byStr, (k) => this.#d.ds.get(this.#waiting.get(k)!.key) !== undefined, nowMs),
     );
     for (const k of [...this.#waiting.keys()]) if (!live.has(k)) this.#waiting.delete(k);
-    return live.size + this.#anonymousWaiting;
+    this.#anonymous = this.#anonymous.filter((t) => nowMs - t < ANONYMOUS_WINDOW_MS);
+    return live.size + this.#anonymous.length;
   }
 
   /** The plan if one more pod were waiting now. Pure planning; no EC2. */
@@ -283,8 +291,6 @@ export class PoolLoop {
         now,
       );
       const result = plan(input);
-      // Keyed waiting pods stay counted until they get an address; the rest was counted once.
-      this.#anonymousWaiting = 0;
       state.pendingDemand = 0;
       this.#last = { input, result };
       if (result.actions.length === 0 || !this.#d.provisioning) break;

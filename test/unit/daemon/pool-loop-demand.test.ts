@@ -1,0 +1,122 @@
+// The pool loop's demand: refused ADDs are a SET of waiting pods (by
+// attachment key) that one round plans for in full, and the independent
+// growth actions of that plan run concurrently.
+import { describe, expect, it } from "vitest";
+import { parseSettings, toPoolSettings } from "../../../ipamd/config/settings.ts";
+import { Datastore } from "../../../ipamd/datastore/datastore.ts";
+import type { EniHost } from "../../../ipamd/executor/eni-host.ts";
+import type { ActionDone, Executor } from "../../../ipamd/executor/executor.ts";
+import type { PoolState } from "../../../ipamd/executor/input.ts";
+import { DEMAND_COALESCE_MS, PoolLoop } from "../../../ipamd/executor/pool-loop.ts";
+import { silentLogger } from "../../../ipamd/log.ts";
+import { IpamdMetrics } from "../../../ipamd/metrics/metrics.ts";
+import type { PlanAction } from "../../../ipamd/planner/types.ts";
+
+const NOW = 1_000_000;
+// 8 ENIs x 10 addresses (9 for pods); WARM_ENI_TARGET=1.
+const LIMITS = {
+  instanceType: "test.8x10",
+  maxEnis: 8,
+  ipv4PerEni: 10,
+  prefixDelegation: false,
+  hypervisor: "nitro" as const,
+  bareMetal: false,
+};
+const key = (n: number) => ({ network: "vpc", containerId: `w${n}`, ifName: "eth0" });
+
+/** Primary ENI with 9 addresses, all given to pods. */
+function fullPrimary(): Datastore {
+  const ds = new Datastore({ cooldownMs: 30_000 });
+  ds.upsertEni({
+    id: "eni-0",
+    mac: "02:00:00:00:00:00",
+    deviceIndex: 0,
+    primary: true,
+    subnetId: "subnet-a",
+    subnetCidr: "10.0.0.0/16",
+    primaryIp: "10.0.0.4",
+    attachedAtMs: 0,
+  });
+  ds.addIps(
+    "eni-0",
+    Array.from({ length: 9 }, (_, i) => `10.0.0.${10 + i}`),
+  );
+  for (let n = 0; n < 9; n++) {
+    const r = ds.assign(
+      { key: key(100 + n), pod: { namespace: "d", name: `p${n}` }, netns: `/n/${n}`, hostVeth: `v${n}` },
+      NOW,
+    );
+    if (!r.ok) throw new Error("setup");
+  }
+  return ds;
+}
+
+function loop(ds: Datastore, apply: (a: PlanAction) => Promise<ActionDone>) {
+  const state: PoolState = {
+    settings: toPoolSettings(parseSettings({})),
+    limits: LIMITS,
+    subnet: { id: "subnet-a", securityGroupIds: ["sg-1"] },
+    podsOnPrimaryEni: true,
+    pendingDemand: 0,
+    lastScaleDownMs: 0,
+  };
+  const executor = { apply, settleLater: async () => undefined } as unknown as Executor;
+  return new PoolLoop({
+    ds,
+    executor,
+    host: {} as EniHost,
+    ec2: { describeSubnets: async () => [] },
+    observe: async () => {
+      throw new Error("no resync in this test");
+    },
+    state,
+    provisioning: true,
+    instanceId: "i-0abc",
+    intervalMs: 60_000,
+    metrics: new IpamdMetrics(() => NOW),
+    log: silentLogger(),
+    now: () => NOW,
+  });
+}
+
+const tick = (ms = DEMAND_COALESCE_MS * 4) => new Promise((r) => setTimeout(r, ms));
+
+describe("PoolLoop demand", () => {
+  it("20 pods refused at once: ONE plan with every ENI they need, all started before any finishes", async () => {
+    const started: PlanAction[] = [];
+    const p = loop(fullPrimary(), (a) => {
+      started.push(a);
+      return new Promise(() => undefined); // attaches never finish in this test
+    });
+    for (let n = 0; n < 20; n++) p.wake(key(n));
+    await tick();
+    // WARM_ENI_TARGET=1 + 20 waiting = 29 free needed: 4 whole ENIs of 9.
+    expect(started.map((a) => a.kind)).toEqual(["create-eni", "create-eni", "create-eni", "create-eni"]);
+    expect(started.map((a) => (a.kind === "create-eni" ? a.deviceIndex : -1))).toEqual([1, 2, 3, 4]);
+    expect(p.lastPlan?.deficit).toBe(29);
+    void p.stop(); // the round never ends here; just no more rounds
+  });
+
+  it("a pod retrying counts once; a pod that got its address no longer counts", async () => {
+    const plans: number[] = [];
+    const ds = fullPrimary();
+    const p = loop(ds, async () => ({ scaledDown: false, touched: [] }));
+    for (let i = 0; i < 5; i++) p.wake(key(1));
+    p.wake(key(2));
+    await tick();
+    plans.push(p.lastPlan?.deficit ?? -1);
+    // key(2)'s pod gets an address (one freed by a DEL here), then only key(1) waits.
+    ds.release(key(100), NOW - 60_000);
+    ds.addIps("eni-0", ["10.0.0.40"]);
+    expect(
+      ds.assign({ key: key(2), pod: { namespace: "d", name: "w2" }, netns: "/n/w2", hostVeth: "vw2" }, NOW)
+        .ok,
+    ).toBe(true);
+    p.wake(key(1));
+    await tick();
+    plans.push(p.lastPlan?.deficit ?? -1);
+    // 9 warm + 2 waiting; then 9 warm + 1 waiting (key 1) - 1 free address left.
+    expect(plans).toEqual([9 + 2, 9 + 1 - 1]);
+    await p.stop();
+  });
+});
