@@ -90,14 +90,17 @@ export class VethReaper {
 
   /**
    * ADD found `ifName` already in the pod namespace. True when it was the pod
-   * end of a pair we retired and the pair is now deleted (ADD may go on).
+   * end of a pair we retired, which is now deleted (by us here, or by the
+   * helper a moment earlier: then our delete finds nothing). The caller
+   * checks the interface is really gone before going on.
    */
   async reclaim(netnsPath: string, ifName: string): Promise<boolean> {
     const k = `${netnsPath}\0${ifName}`;
     const grave = this.#pending.get(k);
     if (grave === undefined) return false;
     this.#pending.delete(k);
-    return this.#host().deleteLinkByName(grave);
+    await this.#host().deleteLinkByName(grave);
+    return true;
   }
 
   /** Waits for every queued delete, then removes any graveyard link still there. */

@@ -100,6 +100,20 @@ describe.skipIf(!canUseNetns)("async host veth delete (real namespaces)", () => 
     expect(links(node.name).filter((l) => l !== "lo")).toEqual([]);
   });
 
+  it("ADD, DEL, ADD in the same namespace 10x with the real helper racing the reclaim", async () => {
+    const plumbing = plumbingWith();
+    const spec = newPod();
+    for (let i = 0; i < 10; i++) {
+      await plumbing.add(spec);
+      await plumbing.del(spec);
+    }
+    await plumbing.add(spec);
+    expect(await plumbing.check(spec)).toEqual([]);
+    await plumbing.del(spec);
+    await plumbing.drain();
+    expect(links(node.name).filter((l) => l !== "lo")).toEqual([]);
+  });
+
   it("without the helper program the veth is still deleted", async () => {
     const plumbing = plumbingWith(["/nonexistent/ip"]);
     const spec = newPod();

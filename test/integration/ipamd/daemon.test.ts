@@ -129,6 +129,11 @@ describe.skipIf(!canUseNetns)("ipamd daemon against the emulator", () => {
     expect((await status()).counts.assigned).toBe(before);
     expect((await del("c-basic", p)).ok).toBe(true);
     expect((await del("c-basic", p)).ok).toBe(true);
+    // DEL answers once the host end is down and renamed; the kernel's delete of
+    // the pair (and with it eth0) follows in the background (hostnet/veth-reaper.ts).
+    for (let i = 0; i < 100 && p.exec(["link", "show"]).includes("eth0"); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     expect(() => p.exec(["link", "show", "eth0"])).toThrow();
     const check = await call({
       op: "check",
