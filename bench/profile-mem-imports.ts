@@ -17,6 +17,11 @@ const rows: Array<[string, string[]]> = [
   ["@kubernetes/client-node", ["@kubernetes/client-node"]],
   ["pino", ["pino"]],
   ["prom-client", ["prom-client"]],
+  [
+    "prom-client: 4 classes used",
+    ["registry", "counter", "gauge", "histogram"].map((f) => abs(`node_modules/prom-client/lib/${f}.js`)),
+  ],
+  ["first fetch() (undici+WASM)", ["(fetch)"]],
   ["netlink", ["netlink"]],
   ["p-queue", ["p-queue"]],
   ["yaml", ["yaml"]],
@@ -40,7 +45,7 @@ const rows: Array<[string, string[]]> = [
 ];
 
 const probe = (specs: string[]) =>
-  `for (const s of ${JSON.stringify(specs)}) await import(s);` +
+  `for (const s of ${JSON.stringify(specs)}) s === "(fetch)" ? await (await fetch("data:,x")).text() : await import(s);` +
   "globalThis.gc(); globalThis.gc();" +
   "const rss = /VmRSS:\\s+(\\d+)/.exec(require('node:fs').readFileSync('/proc/self/status','utf8'))[1] / 1024;" +
   "console.log(JSON.stringify({ rss, heap: process.memoryUsage().heapUsed / 2 ** 20 }));";
