@@ -54,6 +54,8 @@ export type { Ec2ClientOptions } from "./options.ts";
 
 /** How much longer a background call backs off under throttling than a growth call. */
 export const BACKGROUND_THROTTLE_FACTOR = 20;
+/** A background call waits for this many throttle caps (60 s by default) without a throttle. */
+export const BACKGROUND_QUIET_CAPS = 2;
 
 export interface Ec2Client extends Ec2Api {
   readonly region: string;
@@ -87,13 +89,27 @@ export function createEc2Client(
     requestHandler: { requestTimeout: options.requestTimeoutMs ?? 10_000, connectionTimeout: 3_000 },
   });
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-  // Background calls (not on any pod's path) back off BACKGROUND_THROTTLE_FACTOR
-  // times longer when throttled, so growth calls of other nodes get the tokens.
+  // Background calls (not on any pod's path) yield the account bucket to
+  // growth calls: each attempt first waits until this client has seen no
+  // throttle of its class for BACKGROUND_QUIET_CAPS x the throttle cap (while
+  // the account is busy, its nodes keep seeing throttles), and a throttled
+  // attempt backs off BACKGROUND_THROTTLE_FACTOR times longer than a growth call.
   const background: RetryPolicy = {
     ...policy,
-    throttleBaseDelayMs: policy.throttleBaseDelayMs * BACKGROUND_THROTTLE_FACTOR,
+    throttleBaseDelayMs: throttleCap(policy),
     throttleMaxDelayMs: throttleCap(policy) * BACKGROUND_THROTTLE_FACTOR,
   };
+  const quietMs = throttleCap(policy) * BACKGROUND_QUIET_CAPS;
+  const lastThrottled = new Map<string, number>();
+  /** Returns the wait (ms) so tests can see it; one sleep, jittered so nodes do not line up. */
+  async function waitQuiet(cls: string): Promise<number> {
+    const t = lastThrottled.get(cls);
+    const left = t === undefined ? 0 : t + quietMs - performance.now();
+    if (left <= 0) return 0;
+    const ms = left + retryEnv.random() * quietMs;
+    await retryEnv.sleep(ms);
+    return ms;
+  }
   const retryEnv = internals.retryEnv ?? realRetryEnv;
   const limiter =
     internals.limiter ??
@@ -117,11 +133,14 @@ export function createEc2Client(
     const cls = actionClass(action, unfiltered);
     const t0 = performance.now();
     const outcome = await runWithRetry(retryPolicy, retryEnv, async () => {
+      if (retryPolicy === background) await waitQuiet(cls);
       await limiter.acquire(cls);
       try {
         return await send();
       } catch (err) {
-        throw toEc2Error(action, err);
+        const e = toEc2Error(action, err);
+        if (e.kind === "throttled") lastThrottled.set(cls, performance.now());
+        throw e;
       }
     });
     try {

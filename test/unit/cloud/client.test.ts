@@ -62,6 +62,44 @@ function client(records: Ec2CallRecord[], maxAttempts = 4) {
   );
 }
 
+describe("background calls (DeleteOnTermination) yield to growth under throttling", () => {
+  const MODIFY = ok("ModifyNetworkInterfaceAttribute", "<return>true</return>");
+  const throttled = () => errorXml("RequestLimitExceeded", 503);
+
+  it("after a throttle, a background call first waits for a quiet period; a growth call does not", async () => {
+    const sleeps: number[] = [];
+    const ec2 = createEc2Client(
+      { endpoint, rateLimits: false, retry: { throttleBaseDelayMs: 100 } },
+      { retryEnv: { sleep: async (ms) => void sleeps.push(ms), random: () => 0 } },
+    );
+    // A growth call throttled once: its own backoff only (full jitter, random 0).
+    script = [throttled(), MODIFY];
+    await ec2.setDeleteOnTermination({ eniId: "eni-1", attachmentId: "a-1", value: true });
+    expect(sleeps).toEqual([0]);
+    // Now a background call: waits ~2 caps (2 x 60 x 100 ms) since that throttle before its attempt.
+    sleeps.length = 0;
+    script = [MODIFY];
+    await ec2.setDeleteOnTermination({ eniId: "eni-1", attachmentId: "a-1", value: true, background: true });
+    expect(sleeps).toHaveLength(1);
+    expect(sleeps[0]).toBeGreaterThan(11_000);
+    expect(sleeps[0]).toBeLessThanOrEqual(12_000);
+    ec2.close();
+  });
+
+  it("without a recent throttle it goes at once", async () => {
+    const sleeps: number[] = [];
+    const ec2 = createEc2Client(
+      { endpoint, rateLimits: false },
+      { retryEnv: { sleep: async (ms) => void sleeps.push(ms), random: () => 0 } },
+    );
+    script = [MODIFY];
+    await ec2.setDeleteOnTermination({ eniId: "eni-1", attachmentId: "a-1", value: true, background: true });
+    expect(sleeps).toEqual([]);
+    expect(actions).toEqual(["ModifyNetworkInterfaceAttribute"]);
+    ec2.close();
+  });
+});
+
 describe("createEc2Client plumbing", () => {
   it("retries through throttling and reports one record", async () => {
     const records: Ec2CallRecord[] = [];
