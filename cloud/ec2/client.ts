@@ -89,6 +89,7 @@ export function createEc2Client(
     requestHandler: { requestTimeout: options.requestTimeoutMs ?? 10_000, connectionTimeout: 3_000 },
   });
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  const retryEnv = internals.retryEnv ?? realRetryEnv;
   // Background calls (not on any pod's path) yield the account bucket to
   // growth calls: each attempt first waits until this client has seen no
   // throttle of its class for BACKGROUND_QUIET_CAPS x the throttle cap (while
@@ -100,6 +101,11 @@ export function createEc2Client(
     throttleMaxDelayMs: throttleCap(policy) * BACKGROUND_THROTTLE_FACTOR,
   };
   const quietMs = throttleCap(policy) * BACKGROUND_QUIET_CAPS;
+  // Background waits never keep a process alive (a bench or CLI that closed the client exits).
+  const backgroundEnv: RetryEnv =
+    retryEnv === realRetryEnv
+      ? { random: Math.random, sleep: (ms) => new Promise((r) => setTimeout(r, ms).unref()) }
+      : retryEnv;
   const lastThrottled = new Map<string, number>();
   /** Returns the wait (ms) so tests can see it; one sleep, jittered so nodes do not line up. */
   async function waitQuiet(cls: string): Promise<number> {
@@ -107,10 +113,9 @@ export function createEc2Client(
     const left = t === undefined ? 0 : t + quietMs - performance.now();
     if (left <= 0) return 0;
     const ms = left + retryEnv.random() * quietMs;
-    await retryEnv.sleep(ms);
+    await backgroundEnv.sleep(ms);
     return ms;
   }
-  const retryEnv = internals.retryEnv ?? realRetryEnv;
   const limiter =
     internals.limiter ??
     (options.rateLimits === false
@@ -132,7 +137,8 @@ export function createEc2Client(
   ): Promise<T> {
     const cls = actionClass(action, unfiltered);
     const t0 = performance.now();
-    const outcome = await runWithRetry(retryPolicy, retryEnv, async () => {
+    const env = retryPolicy === background ? backgroundEnv : retryEnv;
+    const outcome = await runWithRetry(retryPolicy, env, async () => {
       if (retryPolicy === background) await waitQuiet(cls);
       await limiter.acquire(cls);
       try {
