@@ -95,11 +95,13 @@ if (!r.success) {
 // native/setns/index.ts requires "./build/setns.node" relative to the module: next to main.js.
 mkdirSync(join(tmp, "build"), { recursive: true });
 copyFileSync(join(root, "native/setns/build/setns.node"), join(tmp, "build/setns.node"));
-// Swap in whole, so a running harness never sees half a bundle.
-rmSync(out, { recursive: true, force: true });
-try {
-  renameSync(tmp, out);
-} catch {
-  rmSync(tmp, { recursive: true, force: true }); // a concurrent build swapped in the same sources first
-}
+// Chunks first, main.js last, each by rename: a running ipamd (a test's,
+// while someone edits a source) still finds the hash-named chunks it loads
+// lazily, and nobody ever sees a half-written file. Old chunks stay (small).
+mkdirSync(join(out, "build"), { recursive: true });
+for (const f of readdirSync(tmp))
+  if (f.endsWith(".js") && f !== "main.js") renameSync(join(tmp, f), join(out, f));
+renameSync(join(tmp, "build/setns.node"), join(out, "build/setns.node"));
+renameSync(join(tmp, "main.js"), entry);
+rmSync(tmp, { recursive: true, force: true });
 console.error(`deploy/build-ipamd.ts: built ${entry}`);
