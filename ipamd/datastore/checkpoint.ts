@@ -16,7 +16,7 @@
 // per pod, so we keep the simpler, obviously-atomic scheme.
 
 import { createHash } from "node:crypto";
-import { closeSync, fchmodSync, fsync, openSync, renameSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, fsync, openSync, rename, writeSync } from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { withTestTrap } from "./checkpoint-trap.ts";
@@ -40,11 +40,13 @@ export interface CheckpointFileHandle {
   close(): Promise<void>;
 }
 
-// Only the two fsyncs go to libuv's threadpool. open/write/close/rename/chmod
-// touch the page cache and metadata only (tens of µs) and run synchronously:
-// each async fs call is a threadpool round trip, and on the loaded 2-core
-// machine those hand-offs, not the disk, were most of a save (9 hops before:
-// open, chmod, write, fsync, close, rename, open dir, fsync dir, close dir).
+// The two fsyncs and the rename go to libuv's threadpool. open/write/close/
+// chmod touch the page cache only (tens of µs) and run synchronously: each
+// async fs call is a threadpool round trip, and on the loaded 2-core machine
+// those hand-offs were most of a save (9 hops before). The rename is NOT one
+// of the cheap ones: on ext4 it joins the running journal transaction and
+// waits while the previous save's fsync commits it -- renameSync was 36 % of
+// the server's busy time under bench:daemon, the main thread blocked on disk.
 export const nodeCheckpointFs: CheckpointFs = {
   async readFile(file) {
     try {
@@ -76,7 +78,8 @@ export const nodeCheckpointFs: CheckpointFs = {
       close: async () => close(),
     };
   },
-  rename: async (from, to) => renameSync(from, to),
+  rename: (from, to) =>
+    new Promise((resolve, reject) => rename(from, to, (e) => (e ? reject(e) : resolve()))),
   async fsyncDir(dir) {
     const fd = openSync(dir, "r");
     try {
