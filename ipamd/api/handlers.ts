@@ -79,6 +79,9 @@ interface AddPhases {
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
+/** The request's child logger, made on first use. */
+type LazyLog = () => Logger;
+
 export class IpamdHandlers implements RequestHandler {
   readonly #d: HandlerDeps;
   readonly #lock = new KeyedLock();
@@ -91,16 +94,24 @@ export class IpamdHandlers implements RequestHandler {
 
   async handle(req: IpamdRequest): Promise<IpamdResponse> {
     const t0 = performance.now();
-    const log =
+    // The request's log fields; a pino child logger is built only when a
+    // line is written on a rare path (log.child per request was ~5 % of the
+    // server's CPU under bench:daemon, where nothing is logged at all).
+    const fields: Record<string, string> =
       req.op === "add" || req.op === "del" || req.op === "check"
-        ? this.#d.log.child({
+        ? {
             op: req.op,
             podNamespace: req.pod.namespace,
             podName: req.pod.name,
             containerId: req.key.containerId,
             ifName: req.key.ifName,
-          })
-        : this.#d.log.child({ op: req.op });
+          }
+        : { op: req.op };
+    let child: Logger | undefined;
+    const log: LazyLog = () => {
+      child ??= this.#d.log.child(fields);
+      return child;
+    };
     let res: IpamdResponse;
     // Where an ADD's time went (lock wait, checkpoint save, plumbing), in its log line.
     const phases: AddPhases = {};
@@ -131,25 +142,27 @@ export class IpamdHandlers implements RequestHandler {
     }
     const ms = performance.now() - t0;
     if (req.op !== "status") this.#d.metrics.observeRequest(req.op, res.ok, ms);
+    const root = this.#d.log;
     if (res.ok) {
       const ip = res.op === "add" ? res.result.ip : undefined;
-      if (req.op !== "status") log.info({ ms: Math.round(ms * 100) / 100, ip, ...phases }, `${req.op} ok`);
+      if (req.op !== "status" && root.isLevelEnabled("info"))
+        root.info({ ...fields, ms: Math.round(ms * 100) / 100, ip, ...phases }, `${req.op} ok`);
     } else {
-      log.warn(
-        { ms: Math.round(ms * 100) / 100, code: res.error.code, err: res.error.msg },
+      root.warn(
+        { ...fields, ms: Math.round(ms * 100) / 100, code: res.error.code, err: res.error.msg },
         `${req.op} failed`,
       );
     }
     return res;
   }
 
-  #checkpointFailed(error: CheckpointError, log: Logger): IpamdError {
+  #checkpointFailed(error: CheckpointError, log: LazyLog): IpamdError {
     this.#d.metrics.checkpointError("write");
-    log.error({ err: error.message }, "checkpoint write failed");
+    log().error({ err: error.message }, "checkpoint write failed");
     return { code: CNI_ERR.IO_FAILURE, msg: `cannot write the checkpoint: ${error.message}` };
   }
 
-  async #add(req: AddRequest, log: Logger, phases: AddPhases): Promise<IpamdResponse> {
+  async #add(req: AddRequest, log: LazyLog, phases: AddPhases): Promise<IpamdResponse> {
     const { durable } = this.#d;
     const ds = durable.ds;
     const hostVeth = vethNameFor(req.link.vethPrefix, req.pod, req.key);
@@ -194,7 +207,7 @@ export class IpamdHandlers implements RequestHandler {
           await this.#d.plumbing.del(spec);
           undone = true;
         } catch (e) {
-          log.error({ err: (e as Error).message, ip: a.ip }, "could not undo plumbing after a failed save");
+          log().error({ err: (e as Error).message, ip: a.ip }, "could not undo plumbing after a failed save");
         }
       }
       if (undone) durable.abandon(r);
@@ -217,13 +230,13 @@ export class IpamdHandlers implements RequestHandler {
     a: Assignment,
     spec: PodNetworkSpec,
     created: boolean,
-    log: Logger,
+    log: LazyLog,
   ): Promise<{ ok: true; links: PodLinks } | { ok: false; error: IpamdError }> {
     if (!created) {
       // A repeated ADD for the same attachment: the runtime never saw the
       // first answer. Same address; re-plumb from scratch so the answer's
       // MACs describe interfaces that really exist.
-      log.info({ ip: a.ip }, "repeated ADD: same address, plumbing again");
+      log().info({ ip: a.ip }, "repeated ADD: same address, plumbing again");
       try {
         await this.#d.plumbing.del({ ...spec, netnsPath: a.netns || spec.netnsPath });
       } catch (e) {
@@ -237,7 +250,7 @@ export class IpamdHandlers implements RequestHandler {
     }
   }
 
-  async #del(req: DelRequest, log: Logger): Promise<IpamdResponse> {
+  async #del(req: DelRequest, log: LazyLog): Promise<IpamdResponse> {
     const { durable } = this.#d;
     const ds = durable.ds;
     // Unknown key: nothing is held (never added, or already deleted), unless
@@ -286,7 +299,7 @@ export class IpamdHandlers implements RequestHandler {
     return { ok: true, op: "check" };
   }
 
-  async #gc(req: GcRequest, log: Logger): Promise<IpamdResponse> {
+  async #gc(req: GcRequest, log: LazyLog): Promise<IpamdResponse> {
     const ds = this.#d.durable.ds;
     const keep = new Set(req.valid.map((v) => keyString({ network: req.network, ...v })));
     const stale = ds
@@ -310,7 +323,7 @@ export class IpamdHandlers implements RequestHandler {
     return { ok: true, op: "gc", released: released.length };
   }
 
-  async #gcOne(stale: Assignment, log: Logger): Promise<Assignment | undefined> {
+  async #gcOne(stale: Assignment, log: LazyLog): Promise<Assignment | undefined> {
     const ds = this.#d.durable.ds;
     const a = ds.get(stale.key);
     if (a === undefined || a.ip !== stale.ip) return undefined;
@@ -318,14 +331,14 @@ export class IpamdHandlers implements RequestHandler {
       // (MTU plays no part in removing interfaces.)
       await this.#d.plumbing.del(podSpec(a, ds.eni(a.eniId), 1500));
     } catch (e) {
-      log.warn(
+      log().warn(
         { containerId: a.key.containerId, err: (e as Error).message },
         "GC could not unplumb; keeping address",
       );
       return undefined;
     }
     const r = ds.release(a.key, this.#now());
-    log.info({ containerId: a.key.containerId, ip: a.ip, pod: a.pod }, "GC released");
+    log().info({ containerId: a.key.containerId, ip: a.ip, pod: a.pod }, "GC released");
     return r.ok ? r.assignment : undefined;
   }
 
