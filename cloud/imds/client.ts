@@ -1,5 +1,6 @@
-// IMDSv2 client over plain fetch. A session token is PUT once (TTL default
-// 6 h) and refreshed a minute before it expires, or at once on a 401.
+// IMDSv2 client over node:http (./http.ts says why not fetch). A session
+// token is PUT once (TTL default 6 h) and refreshed a minute before it
+// expires, or at once on a 401.
 //
 // Hop limit: the token PUT answer carries an IP TTL equal to the instance's
 // HttpPutResponseHopLimit. ipamd runs with hostNetwork, so its packets never
@@ -9,6 +10,7 @@
 // "unreachable" (never an auth error).
 
 import { ImdsError } from "./errors.ts";
+import { exchange, type HttpAnswer } from "./http.ts";
 import { imdsBaseUrl, lines, listing, regionFromAz } from "./parse.ts";
 import type { ImdsApi, ImdsEni, InstanceIdentity } from "./types.ts";
 
@@ -47,13 +49,15 @@ export function createImdsClient(options: ImdsClientOptions = {}): ImdsClient {
   let token: { value: string; expiresAt: number } | undefined;
   let pending: Promise<string> | undefined;
 
-  async function request(path: string, init: RequestInit): Promise<Response> {
+  async function request(
+    path: string,
+    init: { method?: string; headers: Record<string, string> },
+  ): Promise<HttpAnswer> {
     let lastErr: unknown;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       try {
-        const res = await fetch(new URL(path, baseUrl), { ...init, signal: AbortSignal.timeout(timeoutMs) });
+        const res = await exchange(new URL(path, baseUrl), { ...init, timeoutMs });
         if (res.status < 500 || attempt === maxAttempts) return res;
-        await res.body?.cancel();
         lastErr = new ImdsError({ kind: "http", path, status: res.status, message: `HTTP ${res.status}` });
       } catch (err) {
         lastErr = err;
@@ -75,7 +79,7 @@ export function createImdsClient(options: ImdsClientOptions = {}): ImdsClient {
       method: "PUT",
       headers: { "X-aws-ec2-metadata-token-ttl-seconds": String(ttl) },
     });
-    const body = await res.text();
+    const body = res.body;
     if (res.status !== 200 || body === "") {
       const kind =
         res.status === 401 || res.status === 403 ? "unauthorized" : res.status === 404 ? "not-found" : "http";
@@ -104,7 +108,7 @@ export function createImdsClient(options: ImdsClientOptions = {}): ImdsClient {
     for (let round = 0; ; round++) {
       const tok = await currentToken(round > 0);
       const res = await request(full, { headers: { "X-aws-ec2-metadata-token": tok } });
-      const body = await res.text();
+      const body = res.body;
       if (res.status === 200) return body;
       if (res.status === 404) return undefined;
       // 401: the token expired or IMDS restarted; one fresh token, then give up.
