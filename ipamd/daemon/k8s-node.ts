@@ -18,8 +18,16 @@ import { StatusPublisher } from "../k8s/status-publisher.ts";
 import type { Logger } from "../log.ts";
 import { conditionState } from "./k8s-status.ts";
 
-/** How often the status input and the condition are recomputed (cheap; writes are rate-limited further). */
+/**
+ * How often the status input and the condition are recomputed while they
+ * change. Computing the input re-runs the planner (pool.shortfallNow), so an
+ * idle node backs off: each unchanged result doubles the wait, up to the
+ * status interval (the publisher's write cadence) but at most IDLE_TICK_MS
+ * (a cleared IPAMExhausted condition shows within that); a changed result or
+ * an allocation failure goes back to TICK_MS.
+ */
 const TICK_MS = 1000;
+const IDLE_TICK_MS = 10_000;
 const NODE_READ_RETRY_MS = [1000, 2000, 5000, 10_000, 30_000];
 
 export type K8sPart = "node" | "pods" | "status" | "condition" | "events" | "release";
@@ -56,6 +64,8 @@ export class KubeNode {
   #publisher: StatusPublisher | undefined;
   #events: NodeEvents | undefined;
   #tick: NodeJS.Timeout | undefined;
+  #tickMs = TICK_MS;
+  #lastStatus = "";
   #conditionBusy = false;
   #conditionRetryAtMs = 0;
   #stopped = false;
@@ -101,6 +111,25 @@ export class KubeNode {
   /** One allocation failure (an ADD that found no address, or EC2 refusing growth): rate-limited Event. */
   allocationFailed(cause: ExhaustionCause, message: string): void {
     this.#events?.record(cause, message);
+    // The condition may have to flip now: back to the fast tick.
+    if (this.#tickMs > this.#baseTickMs()) {
+      this.#tickMs = this.#baseTickMs();
+      this.#schedule();
+    }
+  }
+
+  #baseTickMs(): number {
+    return Math.min(TICK_MS, this.#d.statusIntervalMs);
+  }
+
+  #schedule(): void {
+    clearTimeout(this.#tick);
+    if (this.#stopped) return;
+    this.#tick = setTimeout(() => {
+      this.#refresh();
+      this.#schedule();
+    }, this.#tickMs);
+    this.#tick.unref();
   }
 
   /** `node`: the Node already read at start (custom networking), else it is read here with retries. */
@@ -108,13 +137,13 @@ export class KubeNode {
     this.watcher.start();
     this.#release.start();
     this.#init = this.#initNode(node);
-    this.#tick = setInterval(() => this.#refresh(), Math.min(TICK_MS, this.#d.statusIntervalMs));
-    this.#tick.unref();
+    this.#tickMs = this.#baseTickMs();
+    this.#schedule();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearInterval(this.#tick);
+    clearTimeout(this.#tick);
     this.#wakeInit?.();
     await this.#init;
     await this.#release.stop();
@@ -160,6 +189,12 @@ export class KubeNode {
     const src = this.#d.sources();
     if (this.#stopped || this.#publisher === undefined || src === undefined) return;
     const status = src.status();
+    const key = JSON.stringify(status);
+    this.#tickMs =
+      key === this.#lastStatus
+        ? Math.max(this.#baseTickMs(), Math.min(this.#tickMs * 2, this.#d.statusIntervalMs, IDLE_TICK_MS))
+        : this.#baseTickMs();
+    this.#lastStatus = key;
     this.#publisher.update(status);
     if (this.#conditionBusy || this.#now() < this.#conditionRetryAtMs) return;
     this.#conditionBusy = true;
