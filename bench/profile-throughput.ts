@@ -1,0 +1,48 @@
+// bench:daemon's throughput half alone (same host, same load), repeatable in
+// ~15 s, optionally under `node --cpu-prof` so the server's hot spots show:
+//   node bench/profile-throughput.ts [seconds=10] [--cpu-prof=<dir>]
+// Starts bench/daemon/host.ts in a throwaway netns exactly as bench/daemon.ts does.
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { assignReleaseLoad } from "./daemon/load.ts";
+import { loadNote } from "./lib/cli.ts";
+import { createNetnsBatch } from "./lib/netns.ts";
+
+delete process.env["NODE_EXTRA_CA_CERTS"];
+const REPO = fileURLToPath(new URL("../", import.meta.url));
+const WORKERS = 32;
+const seconds = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 10);
+const prof = process.argv.find((a) => a.startsWith("--cpu-prof="))?.slice(11);
+const ns = createNetnsBatch("tp", 1);
+const child = spawn(
+  "nsenter",
+  [
+    `--net=${ns.paths[0]!}`,
+    "--",
+    process.execPath,
+    ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),
+    `${REPO}bench/daemon/host.ts`,
+    String(WORKERS * 2),
+  ],
+  { stdio: ["pipe", "pipe", "inherit"], env: { PATH: process.env["PATH"] ?? "" } },
+);
+const exited = new Promise<void>((r) => child.on("close", () => r()));
+try {
+  let socketPath = "";
+  for await (const line of createInterface({ input: child.stdout! })) {
+    if (line.startsWith("READY ")) {
+      socketPath = line.slice(6).trim();
+      break;
+    }
+  }
+  if (!socketPath) throw new Error("host did not get ready");
+  const r = await assignReleaseLoad(socketPath, WORKERS, seconds);
+  console.log(
+    `${r.ops} ops in ${r.seconds.toFixed(1)} s = ${r.opsPerSec.toFixed(0)} ops/s (errors ${r.errors}${r.firstError ? `: ${r.firstError}` : ""}); ${loadNote()}`,
+  );
+} finally {
+  child.stdin!.end();
+  await exited;
+  ns.deleteAll();
+}
