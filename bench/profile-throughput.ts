@@ -1,6 +1,7 @@
 // bench:daemon's throughput half alone (same host, same load), repeatable in
 // ~15 s, optionally under `node --cpu-prof` so the server's hot spots show:
-//   node bench/profile-throughput.ts [seconds=10] [--cpu-prof=<dir>]
+//   node bench/profile-throughput.ts [seconds=10] [--cpu-prof=<dir>] [--v8=<flag,flag>]
+// --v8: flags for the host process (e.g. ipamd's deploy/ipamd-node-flags).
 // Starts bench/daemon/host.ts in a throwaway netns exactly as bench/daemon.ts does.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -14,6 +15,7 @@ const REPO = fileURLToPath(new URL("../", import.meta.url));
 const WORKERS = 32;
 const seconds = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 10);
 const prof = process.argv.find((a) => a.startsWith("--cpu-prof="))?.slice(11);
+const v8 = (process.argv.find((a) => a.startsWith("--v8="))?.slice(5) ?? "").split(",").filter(Boolean);
 const ns = createNetnsBatch("tp", 1);
 const child = spawn(
   "nsenter",
@@ -21,6 +23,7 @@ const child = spawn(
     `--net=${ns.paths[0]!}`,
     "--",
     process.execPath,
+    ...v8,
     ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),
     `${REPO}bench/daemon/host.ts`,
     String(WORKERS * 2),
