@@ -5,7 +5,7 @@
 //            rule to podIp lookup main pref 512, [rule from podIp lookup <eniTable> pref 1536]
 // ADD is all-or-nothing: every step that creates something pushes its undo,
 // and any failure runs the undos (newest first) before the error is thrown.
-import { toHostnetError } from "./errors.ts";
+import { isExists, toHostnetError } from "./errors.ts";
 import { HostNamespace } from "./host-ns.ts";
 import { type NetnsHandle, openNetns, openRtnlIn } from "./netns.ts";
 import { checkPod } from "./pod-check.ts";
@@ -85,22 +85,19 @@ export class NetlinkPodPlumbing implements PodPlumbing {
       pod = openNetns(spec.netnsPath);
       podNl = openRtnlIn(pod.fd);
 
+      // The create is tried first: in the common case nothing is in the way,
+      // an EEXIST (either name taken) runs #clearWay's checks
+      // and one retry, instead of every ADD paying two netlink round trips.
       await step("check-absent");
-      // An earlier DEL in this same namespace may have answered before the
-      // kernel deleted its pair (veth-reaper.ts): then that pair goes now.
-      if (await podNl.linkByName(spec.ifName)) {
-        const reclaimed = await this.#reaper.reclaim(spec.netnsPath, spec.ifName);
-        if (!reclaimed || (await podNl.linkByName(spec.ifName))) {
-          throw new HostnetError("exists", `${spec.ifName} already exists in ${spec.netnsPath}`, "EEXIST");
-        }
-      }
-      // A host veth with our stable name but no pod side is a leftover of an
-      // earlier sandbox of the same pod (its netns went away without DEL).
       await step("remove-stale-host-veth");
-      await host.deleteLinkByName(spec.hostVethName);
-
       await step("create-veth");
-      await host.createVeth(spec.hostVethName, spec.ifName, spec.mtu, pod.fd);
+      try {
+        await host.createVeth(spec.hostVethName, spec.ifName, spec.mtu, pod.fd);
+      } catch (err) {
+        if (!isExists(err)) throw err;
+        await this.#clearWay(spec, podNl);
+        await host.createVeth(spec.hostVethName, spec.ifName, spec.mtu, pod.fd);
+      }
       // Deleting one end deletes both, and with them every pod-side address,
       // route and neighbour: one undo covers the pod side.
       undo.push(() => host.deleteLinkByName(spec.hostVethName));
@@ -152,6 +149,21 @@ export class NetlinkPodPlumbing implements PodPlumbing {
       podNl?.close();
       pod?.close();
     }
+  }
+
+  /** After a create's EEXIST: reclaim our own half-deleted pair, or refuse a foreign interface. */
+  async #clearWay(spec: PodNetworkSpec, podNl: Rtnl): Promise<void> {
+    // An earlier DEL in this same namespace may have answered before the
+    // kernel deleted its pair (veth-reaper.ts): then that pair goes now.
+    if (await podNl.linkByName(spec.ifName)) {
+      const reclaimed = await this.#reaper.reclaim(spec.netnsPath, spec.ifName);
+      if (!reclaimed || (await podNl.linkByName(spec.ifName))) {
+        throw new HostnetError("exists", `${spec.ifName} already exists in ${spec.netnsPath}`, "EEXIST");
+      }
+    }
+    // A host veth with our stable name but no pod side is a leftover of an
+    // earlier sandbox of the same pod (its netns went away without DEL).
+    await this.#host.rtnl.deleteLinkByName(spec.hostVethName);
   }
 
   async del(spec: PodNetworkSpec): Promise<void> {
