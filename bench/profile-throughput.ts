@@ -4,6 +4,7 @@
 // --v8: flags for the host process (e.g. ipamd's deploy/ipamd-node-flags).
 // Starts bench/daemon/host.ts in a throwaway netns exactly as bench/daemon.ts does.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { assignReleaseLoad } from "./daemon/load.ts";
@@ -40,12 +41,24 @@ try {
     }
   }
   if (!socketPath) throw new Error("host did not get ready");
+  // CPU per op on each side: both share the machine's 2 cores.
+  const c0 = process.cpuUsage();
+  const s0 = serverCpuMs(child.pid!);
   const r = await assignReleaseLoad(socketPath, WORKERS, seconds);
+  const c1 = process.cpuUsage(c0);
+  const serverUs = ((serverCpuMs(child.pid!) - s0) * 1000) / r.ops;
+  const clientUs = (c1.user + c1.system) / r.ops;
   console.log(
-    `${r.ops} ops in ${r.seconds.toFixed(1)} s = ${r.opsPerSec.toFixed(0)} ops/s (errors ${r.errors}${r.firstError ? `: ${r.firstError}` : ""}); ${loadNote()}`,
+    `${r.ops} ops in ${r.seconds.toFixed(1)} s = ${r.opsPerSec.toFixed(0)} ops/s (errors ${r.errors}${r.firstError ? `: ${r.firstError}` : ""}); CPU per op: server ${serverUs.toFixed(0)} µs, client ${clientUs.toFixed(0)} µs; ${loadNote()}`,
   );
 } finally {
   child.stdin!.end();
   await exited;
   ns.deleteAll();
+}
+
+/** utime+stime of a process from /proc, in ms (clock ticks of 10 ms). */
+function serverCpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10;
 }

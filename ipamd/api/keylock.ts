@@ -7,14 +7,15 @@ export class KeyedLock {
 
   /** Runs fn after every earlier holder of `key` finished. */
   async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.#tails.get(key) ?? Promise.resolve();
+    const prev = this.#tails.get(key);
     let done!: () => void;
     const tail = new Promise<void>((r) => {
       done = r;
     });
-    const mine = prev.then(() => tail);
+    // Uncontended (nearly always): no chain, no extra await before fn.
+    const mine = prev === undefined ? tail : prev.then(() => tail);
     this.#tails.set(key, mine);
-    await prev;
+    if (prev !== undefined) await prev;
     try {
       return await fn();
     } finally {
