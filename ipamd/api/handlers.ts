@@ -27,6 +27,7 @@ import { KeyedLock } from "./keylock.ts";
 import { addResult, podSpec, vethNameFor } from "./pod-spec.ts";
 import {
   type AddRequest,
+  type AttachmentKey,
   type CheckRequest,
   CNI_ERR,
   type DelRequest,
@@ -38,8 +39,11 @@ import {
 import type { RequestHandler } from "./server.ts";
 
 export interface PoolSignals {
-  /** An ADD found no free address: plan again now, counting this pod as waiting. */
-  wake(): void;
+  /**
+   * An ADD found no free address: plan again now, counting this pod as waiting.
+   * The key makes kubelet's retries of the same pod count once.
+   */
+  wake(podKey: AttachmentKey): void;
   /** Why there is no free address, with numbers (from the planner's shortfall). */
   explainShortage(nowMs: number): string;
 }
@@ -176,7 +180,7 @@ export class IpamdHandlers implements RequestHandler {
       hostVeth,
     });
     if (!r.ok) {
-      this.#d.pool.wake();
+      this.#d.pool.wake(req.key);
       return fail(CNI_ERR.TRY_AGAIN_LATER, this.#d.pool.explainShortage(this.#now()));
     }
     const a = r.assignment;

@@ -279,8 +279,8 @@ export class Daemon {
 
     // An ADD that finds no address and cannot get one is an allocation failure (Event, status).
     const signals: PoolSignals = {
-      wake: () => {
-        pool.wake();
+      wake: (podKey) => {
+        pool.wake(podKey);
         const sf = kube === undefined ? undefined : pool.shortfallNow(now());
         if (sf !== undefined)
           allocationFailed(

@@ -45,6 +45,7 @@ describe("IpamdHandlers", () => {
   let durable: DurableDatastore;
   let plumbing: FakePlumbing;
   let wakes: number;
+  let wokenFor: string[];
   let ready: boolean;
   let h: IpamdHandlers;
   const onDisk = () =>
@@ -66,13 +67,15 @@ describe("IpamdHandlers", () => {
     durable = new DurableDatastore(ds, new Checkpoint(join(dir, "cp.json")));
     plumbing = new FakePlumbing();
     wakes = 0;
+    wokenFor = [];
     ready = true;
     h = new IpamdHandlers({
       durable,
       plumbing,
       pool: {
-        wake: () => {
+        wake: (k) => {
           wakes++;
+          wokenFor.push(k.containerId);
         },
         explainShortage: () => "node i-1 (m5.large) holds 1 of its 1 pod addresses",
       },
@@ -96,6 +99,8 @@ describe("IpamdHandlers", () => {
       error: { code: 11, msg: "node i-1 (m5.large) holds 1 of its 1 pod addresses" },
     });
     expect(wakes).toBe(1);
+    // The pod's key, so the pool loop counts kubelet's retries of this pod once.
+    expect(wokenFor).toEqual(["c1"]);
     expect(plumbing.adds).toHaveLength(0);
   });
 
