@@ -4,11 +4,11 @@
 // live pods is exactly what the kernel and EC2 should show.
 import type { Cluster } from "../harness/index.ts";
 import { pingFrom } from "../harness/proc.ts";
+import { pick, type Rng } from "../support/rng.ts";
 import type { Ledger } from "./ledger.ts";
 import { podAddrs } from "./netns-view.ts";
 import { namespaceViolations, ownershipViolations } from "./ownership.ts";
 import type { SoakPod } from "./pods.ts";
-import { pick, type Rng } from "./rng.ts";
 
 export function instanceMap(cluster: Cluster): Map<string, string> {
   return new Map(cluster.nodes.map((n) => [n.name, n.instanceId]));

@@ -5,11 +5,11 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeCheckpoint } from "../../ipamd/datastore/checkpoint.ts";
 import type { Cluster } from "../harness/index.ts";
+import { pick, type Rng } from "../support/rng.ts";
 import { detachEni, keepOnTermination, terminate, unassignIp } from "./ec2-direct.ts";
 import type { Ledger } from "./ledger.ts";
 import { eniHolding } from "./ownership.ts";
 import type { PodRuntime } from "./pods.ts";
-import { pick, type Rng } from "./rng.ts";
 
 export const CHECKPOINT_FILE = "ipam-checkpoint.json";
 

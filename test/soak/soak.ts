@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NetworkInterface } from "../../cloud/ec2/types.ts";
 import { type Cluster, createCluster } from "../harness/index.ts";
+import { rng as makeRng } from "../support/rng.ts";
 import { checkNow } from "./checks.ts";
 import { createDecoys } from "./ec2-direct.ts";
 import { endChecks } from "./end-checks.ts";
@@ -22,7 +23,6 @@ import { Ledger } from "./ledger.ts";
 import type { SoakOptions } from "./options.ts";
 import { podRuntime } from "./pods.ts";
 import { runProbes } from "./probes.ts";
-import { rng as makeRng } from "./rng.ts";
 import { startWorkload } from "./workload.ts";
 
 export interface SoakReport {

@@ -3,9 +3,9 @@
 // faults are deleted first. A barrier lets the checker stop the world: new
 // operations wait, in-flight ones finish.
 import type { Cluster, ClusterNode } from "../harness/index.ts";
+import { pick, type Rng } from "../support/rng.ts";
 import type { Ledger } from "./ledger.ts";
 import type { PodRuntime } from "./pods.ts";
-import { pick, type Rng } from "./rng.ts";
 
 export interface Workload {
   /** Resolves when `operations` operations have completed. */

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEc2Client, type Ec2Client } from "../../../cloud/ec2/client.ts";
 import { type Ec2CallRecord, isEc2Error } from "../../../cloud/ec2/types.ts";
-import { rng } from "../../soak/rng.ts";
+import { rng } from "../../support/rng.ts";
 import { missing, openTarget, REFUSED_ACCESS_KEY, type Target } from "./target.ts";
 
 let target: Target;

@@ -1,7 +1,7 @@
 // Hostile inputs for the plugin binary, generated from a fixed seed (a failure
 // reproduces). Every case is invalid by construction; `codes` lists the CNI
 // error codes the spec allows for it.
-import { rng } from "../../soak/rng.ts";
+import { rng } from "../../support/rng.ts";
 import { malformedCases } from "../../unit/cni/malformed-cases.ts";
 
 export interface FuzzCase {

@@ -2,19 +2,9 @@
 // so a failure reproduces. Shared by the in-process unit test and the test that
 // feeds some of them to the real binary.
 
-const conf = { cniVersion: "1.0.0", name: "vpc", type: "vpc-cni", socketPath: "/run/test.sock" };
+import { rng } from "../../support/rng.ts";
 
-// mulberry32: small deterministic PRNG so failures reproduce.
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const conf = { cniVersion: "1.0.0", name: "vpc", type: "vpc-cni", socketPath: "/run/test.sock" };
 
 /** Inputs that are invalid by construction: truncations, byte noise, or one field made invalid. */
 export function malformedCases(n: number, seed = 20261122): string[] {

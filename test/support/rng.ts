@@ -1,4 +1,5 @@
-// Seeded PRNG (mulberry32) so a failing soak run can be replayed with its seed.
+// Seeded PRNG (mulberry32): generated cases, fault streams and soak runs replay
+// exactly from their seed.
 export type Rng = () => number;
 
 export function rng(seed: number): Rng {
