@@ -44,6 +44,8 @@ export interface PoolSignals {
    * The key makes kubelet's retries of the same pod count once.
    */
   wake(podKey: AttachmentKey): void;
+  /** The pod got an address or was deleted: it no longer counts as waiting. */
+  forget(podKey: AttachmentKey): void;
   /** Why there is no free address, with numbers (from the planner's shortfall). */
   explainShortage(nowMs: number): string;
 }
@@ -129,9 +131,11 @@ export class IpamdHandlers implements RequestHandler {
             phases.lockMs = round2(performance.now() - t0);
             return this.#add(req, log, phases);
           });
+          if (res.ok) this.#d.pool.forget(req.key);
           break;
         case "del":
           res = await this.#lock.run(keyString(req.key), () => this.#del(req, log));
+          this.#d.pool.forget(req.key);
           break;
         case "check":
           res = await this.#lock.run(keyString(req.key), () => this.#check(req));

@@ -289,6 +289,7 @@ export class Daemon {
           );
       },
       explainShortage: (n) => pool.explainShortage(n),
+      forget: (podKey) => pool.forget(podKey),
     };
     const handlers = new IpamdHandlers({
       durable,

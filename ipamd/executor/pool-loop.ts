@@ -122,6 +122,15 @@ export class PoolLoop {
     }, DEMAND_COALESCE_MS);
   }
 
+  /**
+   * The pod is no longer waiting: its ADD got an address, or it was deleted.
+   * Without this, a pod assigned and deleted between two planning rounds
+   * stayed "waiting" for WAITING_POD_TTL_MS and held scale-down back.
+   */
+  forget(podKey: AttachmentKey): void {
+    this.#waiting.delete(keyString(podKey));
+  }
+
   /** Pods waiting now (pure pruning of the set; see stillWaiting). */
   #pendingNow(nowMs: number): number {
     const byStr = new Map<string, number>();

@@ -73,7 +73,7 @@ describe("ADD: persist and plumb concurrently", () => {
     new IpamdHandlers({
       durable: new DurableDatastore(ds, cp),
       plumbing,
-      pool: { wake: () => undefined, explainShortage: () => "short" },
+      pool: { wake: () => undefined, forget: () => undefined, explainShortage: () => "short" },
       readiness: () => ({ ready: true }),
       metrics: new IpamdMetrics(),
       log: silentLogger(),

@@ -46,6 +46,7 @@ describe("IpamdHandlers", () => {
   let plumbing: FakePlumbing;
   let wakes: number;
   let wokenFor: string[];
+  let forgotten: string[];
   let ready: boolean;
   let h: IpamdHandlers;
   const onDisk = () =>
@@ -68,6 +69,7 @@ describe("IpamdHandlers", () => {
     plumbing = new FakePlumbing();
     wakes = 0;
     wokenFor = [];
+    forgotten = [];
     ready = true;
     h = new IpamdHandlers({
       durable,
@@ -76,6 +78,9 @@ describe("IpamdHandlers", () => {
         wake: (k) => {
           wakes++;
           wokenFor.push(k.containerId);
+        },
+        forget: (k) => {
+          forgotten.push(k.containerId);
         },
         explainShortage: () => "node i-1 (m5.large) holds 1 of its 1 pod addresses",
       },
@@ -102,6 +107,16 @@ describe("IpamdHandlers", () => {
     // The pod's key, so the pool loop counts kubelet's retries of this pod once.
     expect(wokenFor).toEqual(["c1"]);
     expect(plumbing.adds).toHaveLength(0);
+  });
+
+  it("a pod stops counting as waiting once its ADD got an address or it was deleted", async () => {
+    expect((await add("c1")).ok).toBe(false); // refused: the pool is empty
+    expect(forgotten).toEqual([]);
+    ds.addIps("eni-1", ["10.0.1.5"]);
+    expect((await add("c1")).ok).toBe(true);
+    expect(forgotten).toEqual(["c1"]);
+    await del("c1");
+    expect(forgotten).toEqual(["c1", "c1"]);
   });
 
   it("ADD: the assignment is on disk before the answer, with the ENI's table and gateway", async () => {

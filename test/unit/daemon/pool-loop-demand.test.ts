@@ -119,4 +119,20 @@ describe("PoolLoop demand", () => {
     expect(plans).toEqual([9 + 2, 9 + 1 - 1]);
     await p.stop();
   });
+
+  it("a pod assigned and deleted between two rounds stops counting at once (forget), not after the TTL", async () => {
+    const ds = fullPrimary();
+    const p = loop(ds, async () => ({ scaledDown: false, touched: [] }));
+    p.wake(key(7));
+    await tick();
+    expect(p.lastPlan?.deficit).toBe(9 + 1);
+    // The churn that broke scale-down in e2e: the pod got an address and was
+    // deleted before any round ran, so the set never saw it assigned.
+    p.forget(key(7)); // its ADD succeeded
+    p.forget(key(7)); // its DEL (idempotent)
+    void p.kick(false);
+    await tick();
+    expect(p.lastPlan?.deficit).toBe(9);
+    await p.stop();
+  });
 });
