@@ -58,7 +58,7 @@ export async function detachBehindBack(cluster: Cluster, node: string, ledger: L
     );
   if (enis.length === 0) return ledger.violate(`${node}: no secondary ENI to detach (pool never grew?)`);
   const eni = pick(rng, enis);
-  ledger.taint({ node, what: `ENI ${eni.id} detached`, ips: new Set(eni.secondaryIps) });
+  ledger.taint({ node, what: `ENI ${eni.id} detached`, ips: new Set(eni.secondaryIps), eniId: eni.id });
   await detachEni(cluster.ec2, eni.attachment!.attachmentId);
   return eni.id;
 }
@@ -110,6 +110,10 @@ export async function refreshTaints(cluster: Cluster, ledger: Ledger, deadNodes:
   if (pending.length === 0) return;
   const enis = cluster.emulator.admin.state().enis;
   for (const t of pending) {
+    if (t.eniId !== undefined) {
+      for (const ip of enis.find((e) => e.id === t.eniId)?.secondaryIps ?? []) t.ips.add(ip);
+      for (const p of ledger.livePods(t.node)) ledger.markIfCasualty(p);
+    }
     let view: { id: string; ips: string[] }[];
     try {
       view = (await cluster.introspect(t.node)) as { id: string; ips: string[] }[];

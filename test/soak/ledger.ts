@@ -9,6 +9,13 @@ export interface Taint {
   what: string;
   /** Addresses that stopped being the node's in EC2. */
   ips: Set<string>;
+  /**
+   * The ENI detached behind ipamd's back, when that is the fault: addresses
+   * EC2 assigns to it AFTER the detach (an assign ipamd had in flight; EC2
+   * accepts assigns on a detached ENI) belong to the same fault until ipamd
+   * notices, so refreshTaints adds them to `ips`.
+   */
+  eniId?: string;
   /** performance.now() when ipamd's own view caught up; undefined = not yet. */
   clearedAt?: number;
 }

@@ -234,6 +234,8 @@ export async function runSoak(o: SoakOptions, log: (s: string) => void): Promise
         const resume = await wl.pause(60_000);
         try {
           await runtimeGc(c, p, ledger, workNodes);
+          // Taints first, from the same EC2 state the check reads (see Taint.eniId).
+          await refreshTaints(c, ledger, dead).catch(() => undefined);
           const n = await checkNow(c, ledger, rng, 4);
           checks++;
           log(
@@ -247,6 +249,7 @@ export async function runSoak(o: SoakOptions, log: (s: string) => void): Promise
     }
     await wl.done;
     // A last check with pods still up, then delete them all (retrying as kubelet would).
+    await refreshTaints(c, ledger, dead).catch(() => undefined);
     await checkNow(c, ledger, rng, 8);
     checks++;
     const probes = await runProbes(c, ledger);
