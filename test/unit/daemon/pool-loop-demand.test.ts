@@ -2,17 +2,12 @@
 // attachment key) that one round plans for in full, and the independent
 // growth actions of that plan run concurrently.
 import { describe, expect, it } from "vitest";
-import { parseSettings, toPoolSettings } from "../../../ipamd/config/settings.ts";
 import { Datastore } from "../../../ipamd/datastore/datastore.ts";
-import type { EniHost } from "../../../ipamd/executor/eni-host.ts";
-import type { ActionDone, Executor } from "../../../ipamd/executor/executor.ts";
-import type { PoolState } from "../../../ipamd/executor/input.ts";
-import { DEMAND_COALESCE_MS, PoolLoop } from "../../../ipamd/executor/pool-loop.ts";
-import { silentLogger } from "../../../ipamd/log.ts";
-import { IpamdMetrics } from "../../../ipamd/metrics/metrics.ts";
+import type { ActionDone } from "../../../ipamd/executor/executor.ts";
+import { DEMAND_COALESCE_MS } from "../../../ipamd/executor/pool-loop.ts";
 import type { PlanAction } from "../../../ipamd/planner/types.ts";
+import { NOW, testPoolLoop } from "./pool-loop-fixture.ts";
 
-const NOW = 1_000_000;
 // 8 ENIs x 10 addresses (9 for pods); WARM_ENI_TARGET=1.
 const LIMITS = {
   instanceType: "test.8x10",
@@ -51,33 +46,8 @@ function fullPrimary(): Datastore {
   return ds;
 }
 
-function loop(ds: Datastore, apply: (a: PlanAction) => Promise<ActionDone>) {
-  const state: PoolState = {
-    settings: toPoolSettings(parseSettings({})),
-    limits: LIMITS,
-    subnet: { id: "subnet-a", securityGroupIds: ["sg-1"] },
-    podsOnPrimaryEni: true,
-    pendingDemand: 0,
-    lastScaleDownMs: 0,
-  };
-  const executor = { apply, settleLater: async () => undefined } as unknown as Executor;
-  return new PoolLoop({
-    ds,
-    executor,
-    host: {} as EniHost,
-    ec2: { describeSubnets: async () => [] },
-    observe: async () => {
-      throw new Error("no resync in this test");
-    },
-    state,
-    provisioning: true,
-    instanceId: "i-0abc",
-    intervalMs: 60_000,
-    metrics: new IpamdMetrics(() => NOW),
-    log: silentLogger(),
-    now: () => NOW,
-  });
-}
+const loop = (ds: Datastore, apply: (a: PlanAction) => Promise<ActionDone>) =>
+  testPoolLoop(ds, LIMITS, { apply });
 
 const tick = (ms = DEMAND_COALESCE_MS * 4) => new Promise((r) => setTimeout(r, ms));
 

@@ -3,17 +3,11 @@
 // shortage the pool is about to fix. Seen in the demo before this rule: an
 // "InstanceLimit" Event at 18 of 27 addresses while a third ENI was attaching.
 import { describe, expect, it } from "vitest";
-import { parseSettings, toPoolSettings } from "../../../ipamd/config/settings.ts";
 import { Datastore } from "../../../ipamd/datastore/datastore.ts";
-import type { EniHost } from "../../../ipamd/executor/eni-host.ts";
 import type { Executor } from "../../../ipamd/executor/executor.ts";
-import type { PoolState } from "../../../ipamd/executor/input.ts";
-import { PoolLoop } from "../../../ipamd/executor/pool-loop.ts";
-import { silentLogger } from "../../../ipamd/log.ts";
-import { IpamdMetrics } from "../../../ipamd/metrics/metrics.ts";
 import type { PlanAction } from "../../../ipamd/planner/types.ts";
+import { NOW, testPoolLoop } from "./pool-loop-fixture.ts";
 
-const NOW = 1_000_000;
 // m5.large: 3 ENIs x 10 addresses (9 for pods); WARM_ENI_TARGET=1 (the default).
 const LIMITS = {
   instanceType: "m5.large",
@@ -59,32 +53,7 @@ function fullEnis(enis: number): Datastore {
   return ds;
 }
 
-function loop(ds: Datastore, executor: Pick<Executor, "apply">): PoolLoop {
-  const state: PoolState = {
-    settings: toPoolSettings(parseSettings({})),
-    limits: LIMITS,
-    subnet: { id: "subnet-a", securityGroupIds: ["sg-1"] },
-    podsOnPrimaryEni: true,
-    pendingDemand: 0,
-    lastScaleDownMs: 0,
-  };
-  return new PoolLoop({
-    ds,
-    executor: executor as Executor,
-    host: {} as EniHost,
-    ec2: { describeSubnets: async () => [] },
-    observe: async () => {
-      throw new Error("no resync in this test");
-    },
-    state,
-    provisioning: true,
-    instanceId: "i-0abc",
-    intervalMs: 60_000,
-    metrics: new IpamdMetrics(() => NOW),
-    log: silentLogger(),
-    now: () => NOW,
-  });
-}
+const loop = (ds: Datastore, executor: Pick<Executor, "apply">) => testPoolLoop(ds, LIMITS, executor);
 
 const never: Pick<Executor, "apply"> = { apply: () => new Promise(() => undefined) };
 
