@@ -43,9 +43,20 @@ export interface ExecutorDeps {
 export interface ActionDone {
   /** True when something was given back to EC2 (the planner's scale-down damping). */
   scaledDown: boolean;
-  /** ENIs whose addresses changed (their IMDS view may lag for a while). */
-  touched: string[];
+  /**
+   * What this action changed, for the IMDS-lag trust window (input.ts,
+   * trustObservation): ENIs it created or deleted, and the secondary IPs and
+   * prefixes it added or removed.
+   */
+  changed: Changed;
 }
+
+export interface Changed {
+  enis: string[];
+  addresses: string[];
+}
+
+const NOTHING: Changed = { enis: [], addresses: [] };
 
 export class Executor {
   readonly #d: ExecutorDeps;
@@ -72,7 +83,7 @@ export class Executor {
           known: this.#known(a.eniId),
         });
         this.#d.ds.addIps(a.eniId, r.ips);
-        return { scaledDown: false, touched: [a.eniId] };
+        return { scaledDown: false, changed: { enis: [], addresses: r.ips } };
       }
       case "assign-prefixes": {
         const r = await this.#d.ec2.assignPrivateIpAddresses({
@@ -81,7 +92,7 @@ export class Executor {
           known: this.#known(a.eniId),
         });
         this.#d.ds.addPrefixes(a.eniId, r.prefixes);
-        return { scaledDown: false, touched: [a.eniId] };
+        return { scaledDown: false, changed: { enis: [], addresses: r.prefixes } };
       }
       case "release-ips":
         return this.#releaseIps(a.eniId, a.ips);
@@ -148,7 +159,10 @@ export class Executor {
       ds.addPrefixes(eni.id, eni.prefixes);
       this.#unsettled.set(eni.id, attachmentId);
       log.info({ eniId: eni.id, deviceIndex: a.deviceIndex }, "ENI attached and set up");
-      return { scaledDown: false, touched: [eni.id] };
+      return {
+        scaledDown: false,
+        changed: { enis: [eni.id], addresses: [...eni.secondaryIps, ...eni.prefixes] },
+      };
     } catch (e) {
       // Roll back so EC2 holds nothing the datastore does not know about.
       await this.#discard(eni.id, attachmentId).catch((re: unknown) =>
@@ -221,35 +235,35 @@ export class Executor {
     const { ds, ec2 } = this.#d;
     // Re-checked right before the call: only addresses still free leave.
     const taken = ds.withdrawIps(eniId, ips, this.#now());
-    if (taken.length === 0) return { scaledDown: false, touched: [] };
+    if (taken.length === 0) return { scaledDown: false, changed: NOTHING };
     try {
       await ec2.unassignPrivateIpAddresses({ eniId, ips: taken });
     } catch (e) {
       ds.addIps(eniId, taken);
       throw e;
     }
-    return { scaledDown: true, touched: [eniId] };
+    return { scaledDown: true, changed: { enis: [], addresses: taken } };
   }
 
   async #releasePrefixes(eniId: string, prefixes: string[]): Promise<ActionDone> {
     const { ds, ec2 } = this.#d;
     const taken = ds.withdrawPrefixes(eniId, prefixes, this.#now());
-    if (taken.length === 0) return { scaledDown: false, touched: [] };
+    if (taken.length === 0) return { scaledDown: false, changed: NOTHING };
     try {
       await ec2.unassignPrivateIpAddresses({ eniId, prefixes: taken });
     } catch (e) {
       ds.addPrefixes(eniId, taken);
       throw e;
     }
-    return { scaledDown: true, touched: [eniId] };
+    return { scaledDown: true, changed: { enis: [], addresses: taken } };
   }
 
   async #deleteEni(eniId: string): Promise<ActionDone> {
     const { ds, ec2, log } = this.#d;
     const info = ds.eni(eniId);
-    if (info === undefined || info.primary) return { scaledDown: false, touched: [] };
+    if (info === undefined || info.primary) return { scaledDown: false, changed: NOTHING };
     const held = ds.ipsOf(eniId);
-    if (!ds.withdrawEni(eniId, this.#now())) return { scaledDown: false, touched: [] };
+    if (!ds.withdrawEni(eniId, this.#now())) return { scaledDown: false, changed: NOTHING };
     this.#unsettled.delete(eniId);
     const putBack = () => {
       ds.upsertEni(info);
@@ -272,6 +286,6 @@ export class Executor {
     if (attachmentId !== undefined) await this.#waitDetached(eniId);
     await ec2.deleteNetworkInterface(eniId);
     log.info({ eniId }, "deleted ENI");
-    return { scaledDown: true, touched: [eniId] };
+    return { scaledDown: true, changed: { enis: [eniId], addresses: [...held.ips, ...held.prefixes] } };
   }
 }

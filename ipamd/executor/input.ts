@@ -49,32 +49,54 @@ export function plannerInput(s: PoolState, enis: PlannerEni[], nowMs: number): P
   };
 }
 
+/** When the executor last changed what (ms): ENIs created or deleted, addresses added or removed. */
+export interface RecentChanges {
+  enis: ReadonlyMap<string, number>;
+  addresses: ReadonlyMap<string, number>;
+}
+
 /**
- * IMDS and EC2 lag ipamd's own changes by seconds. For ENIs the executor
- * touched within the window, the datastore's view stands (an address just
- * assigned must not be dropped because IMDS does not list it yet, nor one
- * just released re-added); every other ENI follows the observation.
+ * IMDS and EC2 lag ipamd's own changes by seconds. For what the executor
+ * changed within the window, the datastore's view stands: an address just
+ * assigned is not dropped because IMDS does not list it yet, nor one just
+ * released re-added; an ENI just created is kept before IMDS lists it, one
+ * just deleted is not re-adopted from a lagging view. Everything else follows
+ * the observation AT ONCE, address by address, so a change ipamd did not make
+ * (an assign that landed after ipamd died mid-call, an address or ENI taken
+ * away through EC2) is seen at the next resync even on an ENI the pool keeps
+ * changing. (Trusting whole ENIs instead hid such addresses for as long as the
+ * node stayed busy.)
  */
 export function trustObservation(
   observed: readonly ObservedEni[],
   current: readonly ObservedEni[],
-  touchedAtMs: ReadonlyMap<string, number>,
+  changed: RecentChanges,
   nowMs: number,
   windowMs: number,
 ): ObservedEni[] {
-  const recent = (id: string) => {
-    const t = touchedAtMs.get(id);
+  const recent = (m: ReadonlyMap<string, number>, key: string) => {
+    const t = m.get(key);
     return t !== undefined && nowMs - t < windowMs;
   };
+  const recentAddress = (a: string) => recent(changed.addresses, a);
+  const notRecent = (a: string) => !recentAddress(a);
   const cur = new Map(current.map((e) => [e.id, e]));
   const out: ObservedEni[] = [];
   const seen = new Set<string>();
   for (const o of observed) {
     seen.add(o.id);
     const c = cur.get(o.id);
-    out.push(recent(o.id) && c !== undefined ? c : o);
+    if (c === undefined) {
+      if (!recent(changed.enis, o.id)) out.push(o);
+      continue;
+    }
+    out.push({
+      ...o,
+      ips: [...o.ips.filter(notRecent), ...c.ips.filter(recentAddress)],
+      prefixes: [...o.prefixes.filter(notRecent), ...c.prefixes.filter(recentAddress)],
+    });
   }
-  for (const c of current) if (!seen.has(c.id) && recent(c.id)) out.push(c);
+  for (const c of current) if (!seen.has(c.id) && recent(changed.enis, c.id)) out.push(c);
   return out.sort((a, b) => a.deviceIndex - b.deviceIndex);
 }
 

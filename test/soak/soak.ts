@@ -285,7 +285,7 @@ export async function runSoak(o: SoakOptions, log: (s: string) => void): Promise
     for (const v of c.emulator.admin.checkInvariants()) ledger.violate(`emulator: ${v}`);
     for (const [code, f] of ledger.addFailures)
       log(`failed ADDs with code ${code}: ${f.n} (e.g. ${f.sample})`);
-    if (ledger.violations.length > 0) keepLogs(c, log);
+    if (ledger.violations.length > 0 || process.env.SOAK_KEEP_LOGS === "1") keepLogs(c, log);
     const st = c.emulator.stats();
     // The run is meant to exercise RequestLimitExceeded handling; a run without any proves nothing.
     if (st.throttled - throttledBefore === 0)

@@ -59,8 +59,9 @@ describe.skipIf(!canUseNetns)("ENI detached behind ipamd's back", () => {
     await until("its host rule", async () =>
       (await rules()).includes(`from ${eni.primaryIp} lookup ${table}`) ? true : undefined,
     );
-    // A restart empties the executor's "touched recently" memory (60 s of trusting
-    // itself over IMDS), so the next reconcile believes EC2 at once.
+    // The ENI may have been created within the last minute, and a just-created
+    // ENI is kept over IMDS that long; a restart empties that memory, so the
+    // next reconcile believes EC2 at once.
     await c.restartIpamd("a");
     const attachmentId = c.emulator.admin.state().enis.find((e) => e.id === eni.id)?.attachment?.attachmentId;
     expect(attachmentId).toBeDefined();

@@ -72,27 +72,91 @@ describe("trustObservation (IMDS lag)", () => {
   const now = 100_000;
   const window = 60_000;
   const current = [eni("eni-0", 0, ["10.0.1.5", "10.0.1.6"]), eni("eni-1", 1, ["10.0.1.20"])];
+  const changes = (enis: [string, number][], addresses: [string, number][]) => ({
+    enis: new Map(enis),
+    addresses: new Map(addresses),
+  });
+  const ipsOf = (out: ObservedEni[], id: string) =>
+    out
+      .find((e) => e.id === id)
+      ?.ips.slice()
+      .sort();
 
-  it("follows the observation for ENIs ipamd did not touch recently", () => {
+  it("follows the observation when ipamd changed nothing recently", () => {
     const observed = [eni("eni-0", 0, ["10.0.1.5"]), eni("eni-1", 1, ["10.0.1.20", "10.0.1.21"])];
-    expect(trustObservation(observed, current, new Map(), now, window)).toEqual(observed);
+    expect(trustObservation(observed, current, changes([], []), now, window)).toEqual(observed);
   });
 
-  it("keeps its own view of a recently touched ENI (just-assigned addresses not in IMDS yet)", () => {
-    const observed = [eni("eni-0", 0, ["10.0.1.5"]), eni("eni-1", 1, [])];
-    const out = trustObservation(observed, current, new Map([["eni-1", now - 1000]]), now, window);
-    expect(out.find((e) => e.id === "eni-1")?.ips).toEqual(["10.0.1.20"]);
-    expect(out.find((e) => e.id === "eni-0")?.ips).toEqual(["10.0.1.5"]);
+  // eni-1 only; eni-0 is untouched and must follow the observation in every row.
+  it.each([
+    {
+      name: "an address just assigned, not in IMDS yet, is kept",
+      mine: ["10.0.1.20"],
+      observed: [],
+      recent: ["10.0.1.20"],
+      want: ["10.0.1.20"],
+    },
+    {
+      name: "an address just released, still in IMDS, is not re-added",
+      mine: ["10.0.1.20"],
+      observed: ["10.0.1.20", "10.0.1.30"],
+      recent: ["10.0.1.30"],
+      want: ["10.0.1.20"],
+    },
+    {
+      name: "an address ipamd never touched is adopted on a busy ENI (an assign that landed after a crash)",
+      mine: ["10.0.1.20"],
+      observed: ["10.0.1.20", "10.0.1.21", "10.0.1.22"],
+      recent: ["10.0.1.20"],
+      want: ["10.0.1.20", "10.0.1.21", "10.0.1.22"],
+    },
+    {
+      name: "an address taken away through EC2 is dropped on a busy ENI",
+      mine: ["10.0.1.20", "10.0.1.21"],
+      observed: ["10.0.1.21"],
+      recent: ["10.0.1.21"],
+      want: ["10.0.1.21"],
+    },
+    {
+      name: "a change as old as the window no longer counts",
+      mine: ["10.0.1.20"],
+      observed: [],
+      recent: [],
+      old: ["10.0.1.20"],
+      want: [],
+    },
+  ])("$name", ({ mine, observed, recent, old = [], want }) => {
+    const obs = [eni("eni-0", 0, ["10.0.1.5", "10.0.1.6"]), eni("eni-1", 1, observed)];
+    const cur = [eni("eni-0", 0, ["10.0.1.5"]), eni("eni-1", 1, mine)];
+    const at =
+      (t: number) =>
+      (a: string): [string, number] => [a, t];
+    const ch = changes([], [...recent.map(at(now - 1000)), ...old.map(at(now - window))]);
+    const out = trustObservation(obs, cur, ch, now, window);
+    expect(ipsOf(out, "eni-1")).toEqual(want);
+    expect(ipsOf(out, "eni-0")).toEqual(["10.0.1.5", "10.0.1.6"]);
   });
 
   it("keeps a just-created ENI IMDS does not list yet, but drops an old one that vanished", () => {
     const observed = [eni("eni-0", 0, ["10.0.1.5", "10.0.1.6"])];
-    expect(
-      trustObservation(observed, current, new Map([["eni-1", now - 5]]), now, window).map((e) => e.id),
-    ).toEqual(["eni-0", "eni-1"]);
-    expect(
-      trustObservation(observed, current, new Map([["eni-1", now - window]]), now, window).map((e) => e.id),
-    ).toEqual(["eni-0"]);
+    const ids = (enis: [string, number][]) =>
+      trustObservation(observed, current, changes(enis, []), now, window).map((e) => e.id);
+    expect(ids([["eni-1", now - 5]])).toEqual(["eni-0", "eni-1"]);
+    expect(ids([["eni-1", now - window]])).toEqual(["eni-0"]);
+  });
+
+  it("drops an ENI that vanished even while its addresses keep changing", () => {
+    const observed = [eni("eni-0", 0, ["10.0.1.5", "10.0.1.6"])];
+    const out = trustObservation(observed, current, changes([], [["10.0.1.20", now - 5]]), now, window);
+    expect(out.map((e) => e.id)).toEqual(["eni-0"]);
+  });
+
+  it("does not re-adopt an ENI it just deleted from a lagging view", () => {
+    const observed = [eni("eni-0", 0, ["10.0.1.5"]), eni("eni-2", 2, ["10.0.1.40"])];
+    const ids = (t: number) =>
+      trustObservation(observed, [current[0]!], changes([["eni-2", t]], []), now, window).map((e) => e.id);
+    expect(ids(now - 5)).toEqual(["eni-0"]);
+    expect(ids(now - window)).toEqual(["eni-0", "eni-2"]);
   });
 });
 
