@@ -33,6 +33,13 @@ export const DEFAULT_TIMEOUT_MS = {
   STATUS: 5_000,
 } as const;
 
+/**
+ * ipamd may hold an ADD while the pool grows (AddRequest.waitMs): it is told
+ * to answer this long before the plugin's own timeout, so a pod that still has
+ * no address gets ipamd's "try again" with its reason, not a socket timeout.
+ */
+export const ADD_ANSWER_MARGIN_MS = 1_500;
+
 export async function runPlugin(env: EnvLike, deps: Deps): Promise<Output> {
   // Errors are reported in the config's version when we got that far, else the newest we speak.
   let errVersion: string = LATEST_VERSION;
@@ -83,10 +90,9 @@ async function dispatch(e: CniEnv, conf: NetConf, deps: Deps, log: Logger): Prom
     case "ADD": {
       const bad = deps.checkNetns(e.netns);
       if (bad) throw new CniError(CNI_ERR.INVALID_ENV, bad);
-      const out = await call(
-        { v: PROTOCOL_VERSION, op: "add", ...attachment(e, conf) },
-        timeoutFor(conf, "ADD"),
-      );
+      const timeoutMs = timeoutFor(conf, "ADD");
+      const waitMs = Math.max(0, timeoutMs - ADD_ANSWER_MARGIN_MS);
+      const out = await call({ v: PROTOCOL_VERSION, op: "add", ...attachment(e, conf), waitMs }, timeoutMs);
       if (out.kind === "failed") throw failureToError(out.failure, conf.socketPath);
       if (!out.answer.ok) throw ipamdErrorToCni(out.answer.error);
       if (out.answer.op !== "add")

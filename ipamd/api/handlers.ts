@@ -44,10 +44,22 @@ export interface PoolSignals {
    * The key makes kubelet's retries of the same pod count once.
    */
   wake(podKey: AttachmentKey): void;
-  /** The pod got an address or was deleted: it no longer counts as waiting. */
+  /**
+   * The pod got an address or was deleted: it no longer counts as waiting,
+   * and the pool may now be off its warm targets (the daemon plans again).
+   */
   forget(podKey: AttachmentKey): void;
   /** Why there is no free address, with numbers (from the planner's shortfall). */
   explainShortage(nowMs: number): string;
+  /**
+   * Whether a waiting pod may still get an address from the pool growing (an
+   * action in flight, or one the next round will run). False when the node or
+   * subnet is full, or provisioning is off: holding an ADD then only delays its
+   * failure.
+   */
+  mayGrow(nowMs: number): boolean;
+  /** Resolves when the pool may have gained addresses (an action or round ended), after maxMs, or on abort. */
+  changed(maxMs: number, abort?: AbortSignal): Promise<void>;
 }
 
 export interface HandlerDeps {
@@ -59,6 +71,8 @@ export interface HandlerDeps {
   metrics: IpamdMetrics;
   log: Logger;
   now?: () => number;
+  /** VPC_CNI_ADD_WAIT_SECONDS (ms): cap on holding a refused ADD; absent or 0 never holds. */
+  maxAddWaitMs?: number;
 }
 
 const fail = (code: number, msg: string, details?: string): IpamdResponse => ({
@@ -79,11 +93,16 @@ function plumbingError(e: unknown, what: string): IpamdError {
 
 interface AddPhases {
   lockMs?: number;
+  /** Held while the pool grew (no address was free on arrival). */
+  waitMs?: number;
   saveMs?: number;
   plumbMs?: number;
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** A held ADD re-tries at least this often (an address leaving cooldown signals nothing). */
+const HELD_RECHECK_MS = 250;
 
 /** The request's child logger, made on first use. */
 type LazyLog = () => Logger;
@@ -98,7 +117,7 @@ export class IpamdHandlers implements RequestHandler {
     this.#now = deps.now ?? Date.now;
   }
 
-  async handle(req: IpamdRequest): Promise<IpamdResponse> {
+  async handle(req: IpamdRequest, gone?: AbortSignal): Promise<IpamdResponse> {
     const t0 = performance.now();
     // The request's log fields; a pino child logger is built only when a
     // line is written on a rare path (log.child per request was ~5 % of the
@@ -129,7 +148,7 @@ export class IpamdHandlers implements RequestHandler {
         case "add":
           res = await this.#lock.run(keyString(req.key), () => {
             phases.lockMs = round2(performance.now() - t0);
-            return this.#add(req, log, phases);
+            return this.#add(req, log, phases, gone);
           });
           if (res.ok) this.#d.pool.forget(req.key);
           break;
@@ -170,22 +189,47 @@ export class IpamdHandlers implements RequestHandler {
     return { code: CNI_ERR.IO_FAILURE, msg: `cannot write the checkpoint: ${error.message}` };
   }
 
-  async #add(req: AddRequest, log: LazyLog, phases: AddPhases): Promise<IpamdResponse> {
+  /**
+   * No free address: count the pod as waiting and, while the pool can still
+   * grow, hold the ADD until an address lands (re-trying whenever an action
+   * or round ends), up to the plugin's budget and VPC_CNI_ADD_WAIT_SECONDS.
+   */
+  async #assignHeld(
+    req: AddRequest,
+    assign: () => ReturnType<DurableDatastore["beginAssign"]>,
+    gone: AbortSignal | undefined,
+  ): Promise<ReturnType<DurableDatastore["beginAssign"]>> {
+    const { pool } = this.#d;
+    const deadline = performance.now() + Math.min(req.waitMs ?? 0, this.#d.maxAddWaitMs ?? 0);
+    for (;;) {
+      pool.wake(req.key);
+      const left = deadline - performance.now();
+      if (left <= 0 || gone?.aborted || !pool.mayGrow(this.#now())) return assign();
+      await pool.changed(Math.min(left, HELD_RECHECK_MS), gone);
+      const begun = assign();
+      if (begun.result.ok) return begun;
+    }
+  }
+
+  async #add(req: AddRequest, log: LazyLog, phases: AddPhases, gone?: AbortSignal): Promise<IpamdResponse> {
     const { durable } = this.#d;
     const ds = durable.ds;
     const hostVeth = vethNameFor(req.link.vethPrefix, req.pod, req.key);
     // In memory now; the checkpoint write and the plumbing run side by side
     // (measured: a save ~1-4 ms, a plumb ~2 ms, on the same 2 cores) and the
     // answer waits for both. Crash safety in either order: see beginAssign().
-    const { result: r, saved } = durable.beginAssign({
-      key: req.key,
-      pod: req.pod,
-      netns: req.netns,
-      hostVeth,
-    });
+    const assign = () => durable.beginAssign({ key: req.key, pod: req.pod, netns: req.netns, hostVeth });
+    let begun = assign();
+    if (!begun.result.ok) {
+      const t0 = performance.now();
+      begun = await this.#assignHeld(req, assign, gone);
+      phases.waitMs = round2(performance.now() - t0);
+    }
+    const { result: r, saved } = begun;
     if (!r.ok) {
-      this.#d.pool.wake(req.key);
-      return fail(CNI_ERR.TRY_AGAIN_LATER, this.#d.pool.explainShortage(this.#now()));
+      const held =
+        phases.waitMs !== undefined && phases.waitMs >= 1 ? ` (held ${Math.round(phases.waitMs)} ms)` : "";
+      return fail(CNI_ERR.TRY_AGAIN_LATER, `${this.#d.pool.explainShortage(this.#now())}${held}`);
     }
     const a = r.assignment;
     const eni = ds.eni(a.eniId);

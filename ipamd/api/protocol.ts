@@ -65,6 +65,14 @@ export interface AddRequest {
   netns: string;
   pod: PodRef;
   link: LinkOptions;
+  /**
+   * How long the plugin still waits for the answer (ms). When no address is
+   * free but the pool is growing, ipamd holds the ADD up to this long
+   * (capped by VPC_CNI_ADD_WAIT_SECONDS) instead of answering "try again"
+   * at once: the pod gets its address the moment EC2 delivers, not after the
+   * runtime's retry back-off. Absent or 0: answer at once.
+   */
+  waitMs?: number;
 }
 
 export interface DelRequest {

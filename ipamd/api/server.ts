@@ -12,7 +12,8 @@ import { CNI_ERR, type IpamdRequest, type IpamdResponse, MAX_MESSAGE_BYTES } fro
 import { parseRequest } from "./validate.ts";
 
 export interface RequestHandler {
-  handle(req: IpamdRequest): Promise<IpamdResponse>;
+  /** `gone` aborts when the client hung up before its answer (a held ADD stops waiting). */
+  handle(req: IpamdRequest, gone?: AbortSignal): Promise<IpamdResponse>;
 }
 
 export interface ApiServerOptions {
@@ -105,7 +106,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     sock.setTimeout(readTimeoutMs, () => sock.destroy());
   };
 
-  const serve = async (sock: Socket, line: string) => {
+  const serve = async (sock: Socket, line: string, gone: AbortSignal) => {
     const parsed = parseRequest(line);
     if (!parsed.ok) {
       log.warn({ code: parsed.error.code, err: parsed.error.msg }, "refused request");
@@ -114,7 +115,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     let res: IpamdResponse;
     try {
-      res = await handler.handle(parsed.req);
+      res = await handler.handle(parsed.req, gone);
     } catch (e) {
       log.error({ err: e, op: parsed.req.op }, "handler failed");
       res = {
@@ -129,6 +130,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     sockets.add(sock);
     let buf = Buffer.alloc(0);
     let started = false;
+    // The plugin never half-closes: EOF or close before the answer means it is gone.
+    const gone = new AbortController();
+    sock.on("close", () => gone.abort());
     sock.setTimeout(readTimeoutMs, () => {
       if (started) return;
       started = true;
@@ -140,7 +144,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const dispatch = (line: string) => {
       started = true;
       sock.setTimeout(0);
-      const p = serve(sock, line).finally(() => pending.delete(p));
+      const p = serve(sock, line, gone.signal).finally(() => pending.delete(p));
       pending.add(p);
     };
     sock.on("data", (chunk: Buffer) => {
@@ -160,7 +164,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     // A client that half-closes without the final newline still gets an
     // answer for what it sent; an empty one just gets closed.
     sock.on("end", () => {
-      if (started) return;
+      if (started) {
+        gone.abort();
+        return;
+      }
       if (buf.length === 0) {
         started = true;
         sock.end();

@@ -101,6 +101,17 @@ function parseLink(o: Obj): LinkOptions {
   return { mtu, vethPrefix };
 }
 
+/** Longest an ADD may ask to be held (the plugin's own timeouts stop at 600 s). */
+export const MAX_WAIT_MS = 600_000;
+
+function parseWaitMs(o: Obj): number | undefined {
+  const w = o.waitMs;
+  if (w === undefined) return undefined;
+  if (typeof w !== "number" || !Number.isInteger(w) || w < 0 || w > MAX_WAIT_MS)
+    throw new Invalid(CNI_ERR.INVALID_ENV, `waitMs must be an integer 0-${MAX_WAIT_MS}`);
+  return w;
+}
+
 function parseNetns(o: Obj, required: boolean): string {
   const netns = str(o, "netns", CNI_ERR.INVALID_ENV, "request", !required);
   if (netns !== "" && !netns.startsWith("/")) {
@@ -118,7 +129,8 @@ function parseObject(o: Obj): IpamdRequest {
   }
   const v = PROTOCOL_VERSION;
   switch (o.op) {
-    case "add":
+    case "add": {
+      const waitMs = parseWaitMs(o);
       return {
         v,
         op: "add",
@@ -126,7 +138,9 @@ function parseObject(o: Obj): IpamdRequest {
         netns: parseNetns(o, true),
         pod: parsePod(o),
         link: parseLink(o),
+        ...(waitMs === undefined ? {} : { waitMs }),
       };
+    }
     case "del":
       return {
         v,

@@ -50,6 +50,8 @@ export interface Settings {
   clusterName: string | undefined;
   // ---- ours ----
   ipCooldownMs: number;
+  /** VPC_CNI_ADD_WAIT_SECONDS: longest a refused ADD is held while the pool grows (0: never). */
+  addWaitMs: number;
   socketPath: string;
   metricsAddress: ListenAddress;
   introspectionAddress: ListenAddress;
@@ -173,6 +175,12 @@ export const SETTINGS_DOC: readonly SettingDoc[] = Object.freeze([
     default: "30",
     meaning:
       "A released address is not handed out again for this long (counts as unavailable, so the pool grows meanwhile).",
+  },
+  {
+    name: "VPC_CNI_ADD_WAIT_SECONDS",
+    default: "30",
+    meaning:
+      "When no address is free but the pool is growing (an ENI attaching, an assign in flight), an ADD is held until EC2 delivers, up to this long and never past the plugin's own timeout (ipamdTimeoutMs), instead of failing at once with \"try again\" and waiting out the runtime's retry back-off. An ADD the pool cannot serve (instance or subnet full) still fails at once, with the reason. 0: never hold (the AWS VPC CNI's behaviour).",
   },
   {
     name: "VPC_CNI_SOCKET_PATH",
@@ -320,6 +328,7 @@ export function loadSettings(
     ),
     clusterName: raw("CLUSTER_NAME")?.trim(),
     ipCooldownMs: seconds("VPC_CNI_IP_COOLDOWN_SECONDS", 30, 0, 3600),
+    addWaitMs: seconds("VPC_CNI_ADD_WAIT_SECONDS", 30, 0, 600),
     socketPath: read("VPC_CNI_SOCKET_PATH", "/run/vpc-cni/ipamd.sock", parseAbsPath),
     metricsAddress: read("VPC_CNI_METRICS_ADDRESS", { host: "0.0.0.0", port: 61678 }, (v) =>
       parseListenAddress(v, false),

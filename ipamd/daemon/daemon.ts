@@ -289,7 +289,12 @@ export class Daemon {
           );
       },
       explainShortage: (n) => pool.explainShortage(n),
-      forget: (podKey) => pool.forget(podKey),
+      mayGrow: (n) => pool.mayGrow(n),
+      changed: (ms, abort) => pool.changed(ms, abort),
+      forget: (podKey) => {
+        pool.forget(podKey);
+        pool.nudge();
+      },
     };
     const handlers = new IpamdHandlers({
       durable,
@@ -299,6 +304,7 @@ export class Daemon {
       metrics: this.metrics,
       log: log.child({ component: "api" }),
       now,
+      maxAddWaitMs: s.addWaitMs,
     });
     // The DEL path, for callers inside ipamd (gone-pod sweep, Kubernetes reconciler).
     const releaseAsDel = async (a: Assignment) => {

@@ -18,11 +18,11 @@ import { exhaustionReason, plan } from "../planner/plan.ts";
 import type { PlanAction, PlannerInput, PlanResult, Shortfall } from "../planner/types.ts";
 import type { Observation } from "../recovery/observe.ts";
 import type { EniHost } from "./eni-host.ts";
-import type { Executor } from "./executor.ts";
+import type { Changed, Executor } from "./executor.ts";
 import { type PoolState, plannerInput, poolSnapshot, stillWaiting, trustObservation } from "./input.ts";
 import { type FailureEffect, failureEffect, isGrowth } from "./outcome.ts";
 
-/** IMDS lags EC2 by seconds (up to a minute seen on AWS): trust ourselves that long. */
+/** IMDS lags EC2 by seconds (up to a minute seen on AWS): trust our own changes that long (input.ts). */
 export const OBSERVATION_TRUST_WINDOW_MS = 60_000;
 /** Plan/execute passes per round: growth may need a few (one ENI per pass). */
 const MAX_PASSES = 8;
@@ -34,6 +34,12 @@ export const DEMAND_COALESCE_MS = 5;
  * account's Describe budget (20/s). Refreshed early after EC2 says subnet-full.
  */
 export const SUBNET_REFRESH_MS = 600_000;
+/**
+ * After an ADD or DEL changed the pool, a plan-only round runs this much later
+ * (one for a whole burst), so the warm targets are restored right away and not
+ * at the next reconcile tick (VPC_CNI_RECONCILE_INTERVAL_SECONDS, 60 s).
+ */
+export const NUDGE_MS = 50;
 /** Keyless refused ADDs count as waiting pods for this long (see #anonymous). */
 export const ANONYMOUS_WINDOW_MS = 1_000;
 
@@ -68,7 +74,7 @@ export function addressesOf(a: PlanAction): number {
 export class PoolLoop {
   readonly #d: PoolLoopDeps;
   readonly #now: () => number;
-  readonly #touched = new Map<string, number>();
+  readonly #changed = { enis: new Map<string, number>(), addresses: new Map<string, number>() };
   #running: Promise<void> | undefined;
   #again: { resync: boolean } | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -89,6 +95,9 @@ export class PoolLoop {
    */
   #anonymous: number[] = [];
   #coalesce: NodeJS.Timeout | undefined;
+  #nudge: NodeJS.Timeout | undefined;
+  /** Held ADDs waiting for the pool to change (see changed()). */
+  readonly #changeWaiters = new Set<() => void>();
   #subnetReadMs: number | undefined;
 
   constructor(d: PoolLoopDeps) {
@@ -129,6 +138,46 @@ export class PoolLoop {
    */
   forget(podKey: AttachmentKey): void {
     this.#waiting.delete(keyString(podKey));
+  }
+
+  /**
+   * An ADD took an address or a DEL gave one back: plan again soon (NUDGE_MS,
+   * coalesced), without a resync. Planning is pure and cheap; EC2 is called
+   * only if the pool is off its targets.
+   */
+  nudge(): void {
+    if (this.#nudge !== undefined || this.#stopped) return;
+    this.#nudge = setTimeout(() => {
+      this.#nudge = undefined;
+      void this.kick(false);
+    }, NUDGE_MS);
+  }
+
+  /**
+   * Resolves when the pool may have gained addresses (a growth action ended,
+   * a round ended), after maxMs, or when `abort` fires. Held ADDs re-try then.
+   */
+  changed(maxMs: number, abort?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        abort?.removeEventListener("abort", done);
+        this.#changeWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxMs);
+      abort?.addEventListener("abort", done, { once: true });
+      this.#changeWaiters.add(done);
+    });
+  }
+
+  #notifyChanged(): void {
+    for (const w of [...this.#changeWaiters]) w();
+  }
+
+  /** Whether a waiting pod may still get an address from growth (see PoolSignals.mayGrow). */
+  mayGrow(nowMs: number): boolean {
+    return this.#d.provisioning && !this.#stopped && this.shortfallNow(nowMs) === undefined;
   }
 
   /** Pods waiting now (pure pruning of the set; see stillWaiting). */
@@ -197,6 +246,7 @@ export class PoolLoop {
         await this.#round(next.resync).catch((e: unknown) =>
           this.#d.log.error({ err: (e as Error).message }, "pool round failed"),
         );
+        this.#notifyChanged();
         next = this.#again;
       }
     })().finally(() => {
@@ -218,7 +268,18 @@ export class PoolLoop {
     this.#stopped = true;
     clearTimeout(this.#timer);
     clearTimeout(this.#coalesce);
+    clearTimeout(this.#nudge);
+    this.#notifyChanged();
     await this.#running;
+  }
+
+  /** Records what an action changed; forgets what is past the trust window (the maps stay small). */
+  #remember(changed: Changed): void {
+    const now = this.#now();
+    for (const m of [this.#changed.enis, this.#changed.addresses])
+      for (const [k, t] of m) if (now - t >= OBSERVATION_TRUST_WINDOW_MS) m.delete(k);
+    for (const id of changed.enis) this.#changed.enis.set(id, now);
+    for (const a of changed.addresses) this.#changed.addresses.set(a, now);
   }
 
   #currentView(): ObservedEni[] {
@@ -234,7 +295,7 @@ export class PoolLoop {
     const trusted = trustObservation(
       obs.pool,
       this.#currentView(),
-      this.#touched,
+      this.#changed,
       now,
       OBSERVATION_TRUST_WINDOW_MS,
     );
@@ -315,12 +376,15 @@ export class PoolLoop {
       for (const batch of batches) {
         const run = batch.filter((a) => !(stopGrowth && isGrowth(a)));
         this.#inFlight = run.reduce((n, a) => n + addressesOf(a), 0);
-        const outcomes = await Promise.allSettled(run.map((a) => this.#d.executor.apply(a)));
+        // Each action wakes the held ADDs as soon as its addresses are in the datastore.
+        const outcomes = await Promise.allSettled(
+          run.map((a) => this.#d.executor.apply(a).finally(() => this.#notifyChanged())),
+        );
         this.#inFlight = 0;
         outcomes.forEach((o, i) => {
           const a = run[i]!;
           if (o.status === "fulfilled") {
-            for (const id of o.value.touched) this.#touched.set(id, this.#now());
+            this.#remember(o.value.changed);
             if (o.value.scaledDown) state.lastScaleDownMs = this.#now();
             if (isGrowth(a)) {
               grew = true;

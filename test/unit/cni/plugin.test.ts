@@ -3,7 +3,7 @@
 // a fixed seed, 400 cases, each must give spec error JSON and never reach ipamd.
 import { describe, expect, it, vi } from "vitest";
 import { decodeAnswer, type Transport } from "../../../cni/ipamd-client.ts";
-import { type Deps, runPlugin } from "../../../cni/plugin.ts";
+import { ADD_ANSWER_MARGIN_MS, DEFAULT_TIMEOUT_MS, type Deps, runPlugin } from "../../../cni/plugin.ts";
 import type { RoundTrip } from "../../../cni/runtime.ts";
 import type { IpamdResponse } from "../../../ipamd/api/protocol.ts";
 import { malformedCases } from "./malformed-cases.ts";
@@ -97,6 +97,8 @@ describe("verbs", () => {
       netns: "/var/run/netns/p1",
       pod: { namespace: "ns", name: "web" },
       link: { mtu: 9001, vethPrefix: "eni" },
+      // ipamd may hold the ADD while the pool grows, and answers this long before our timeout.
+      waitMs: DEFAULT_TIMEOUT_MS.ADD - ADD_ANSWER_MARGIN_MS,
     });
     expect(JSON.parse(out.stdout).ips[0].address).toBe("10.0.0.9/32");
   });

@@ -73,7 +73,13 @@ describe("ADD: persist and plumb concurrently", () => {
     new IpamdHandlers({
       durable: new DurableDatastore(ds, cp),
       plumbing,
-      pool: { wake: () => undefined, forget: () => undefined, explainShortage: () => "short" },
+      pool: {
+        wake: () => undefined,
+        forget: () => undefined,
+        explainShortage: () => "short",
+        mayGrow: () => false,
+        changed: async () => undefined,
+      },
       readiness: () => ({ ready: true }),
       metrics: new IpamdMetrics(),
       log: silentLogger(),

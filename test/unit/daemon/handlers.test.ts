@@ -83,6 +83,8 @@ describe("IpamdHandlers", () => {
           forgotten.push(k.containerId);
         },
         explainShortage: () => "node i-1 (m5.large) holds 1 of its 1 pod addresses",
+        mayGrow: () => true,
+        changed: async () => undefined,
       },
       readiness: () => (ready ? { ready: true } : { ready: false, reason: "recovering" }),
       metrics: new IpamdMetrics(),

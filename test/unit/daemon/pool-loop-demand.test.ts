@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { Datastore } from "../../../ipamd/datastore/datastore.ts";
 import type { ActionDone } from "../../../ipamd/executor/executor.ts";
-import { DEMAND_COALESCE_MS } from "../../../ipamd/executor/pool-loop.ts";
+import { DEMAND_COALESCE_MS, NUDGE_MS } from "../../../ipamd/executor/pool-loop.ts";
 import type { PlanAction } from "../../../ipamd/planner/types.ts";
 import { NOW, testPoolLoop } from "./pool-loop-fixture.ts";
 
@@ -70,7 +70,7 @@ describe("PoolLoop demand", () => {
   it("a pod retrying counts once; a pod that got its address no longer counts", async () => {
     const plans: number[] = [];
     const ds = fullPrimary();
-    const p = loop(ds, async () => ({ scaledDown: false, touched: [] }));
+    const p = loop(ds, async () => ({ scaledDown: false, changed: { enis: [], addresses: [] } }));
     for (let i = 0; i < 5; i++) p.wake(key(1));
     p.wake(key(2));
     await tick();
@@ -92,7 +92,7 @@ describe("PoolLoop demand", () => {
 
   it("a pod assigned and deleted between two rounds stops counting at once (forget), not after the TTL", async () => {
     const ds = fullPrimary();
-    const p = loop(ds, async () => ({ scaledDown: false, touched: [] }));
+    const p = loop(ds, async () => ({ scaledDown: false, changed: { enis: [], addresses: [] } }));
     p.wake(key(7));
     await tick();
     expect(p.lastPlan?.deficit).toBe(9 + 1);
@@ -104,5 +104,19 @@ describe("PoolLoop demand", () => {
     await tick();
     expect(p.lastPlan?.deficit).toBe(9);
     await p.stop();
+  });
+
+  it("a burst of nudges (ADDs that took warm addresses) runs ONE plan-only round soon, which tops the pool up", async () => {
+    const started: PlanAction[] = [];
+    const p = loop(fullPrimary(), (a) => {
+      started.push(a);
+      return new Promise(() => undefined); // the attach never finishes: one round, one action
+    });
+    for (let i = 0; i < 10; i++) p.nudge();
+    expect(started).toEqual([]); // not synchronously: one round for the burst
+    await tick(NUDGE_MS * 3);
+    // Nothing waits, but the full primary ENI leaves WARM_ENI_TARGET=1 unmet.
+    expect(started.map((a) => a.kind)).toEqual(["create-eni"]);
+    void p.stop();
   });
 });
