@@ -3,7 +3,16 @@
 import type { InstanceLimits } from "../../cloud/limits/types.ts";
 import type { ObservedEni, PoolCounts } from "../datastore/types.ts";
 import type { PoolSnapshot } from "../metrics/metrics.ts";
-import type { PlannerEni, PlannerInput, PlannerSubnet, PlanResult, PoolSettings } from "../planner/types.ts";
+import type {
+  PlanAction,
+  PlannerEni,
+  PlannerInput,
+  PlannerIp,
+  PlannerPrefix,
+  PlannerSubnet,
+  PlanResult,
+  PoolSettings,
+} from "../planner/types.ts";
 
 export interface PoolState {
   settings: PoolSettings;
@@ -98,6 +107,54 @@ export function trustObservation(
   }
   for (const c of current) if (!seen.has(c.id) && recent(changed.enis, c.id)) out.push(c);
   return out.sort((a, b) => a.deviceIndex - b.deviceIndex);
+}
+
+/** Id prefix of the ENIs withInFlight() makes up for creates still running. */
+export const IN_FLIGHT_ENI_PREFIX = "in-flight-eni-";
+
+/**
+ * The pool as it will be once the growth actions in flight land: a new ENI as
+ * an ENI at its device index holding its free addresses, an assign as free
+ * addresses (or prefixes) on its ENI. Planning on this view asks only for
+ * what those actions do not cover. Pure; made-up ids start with
+ * IN_FLIGHT_ENI_PREFIX or "in-flight:" so no action can target them.
+ */
+export function withInFlight(
+  enis: readonly PlannerEni[],
+  inFlight: readonly PlanAction[],
+  nowMs: number,
+): PlannerEni[] {
+  const free = (tag: string, n: number): PlannerIp[] =>
+    Array.from({ length: n }, (_, i) => ({ ip: `in-flight:${tag}:${i}`, state: "free" as const }));
+  const freePrefixes = (tag: string, n: number): PlannerPrefix[] =>
+    Array.from({ length: n }, (_, i) => ({ prefix: `in-flight:${tag}:${i}`, assigned: 0, cooldown: 0 }));
+  const out = enis.map((e) => ({ ...e, ips: [...e.ips], prefixes: [...e.prefixes] }));
+  const byId = new Map(out.map((e) => [e.id, e]));
+  inFlight.forEach((a, n) => {
+    if (a.kind === "assign-ips") byId.get(a.eniId)?.ips.push(...free(`${a.eniId}:${n}`, a.count));
+    else if (a.kind === "assign-prefixes")
+      byId.get(a.eniId)?.prefixes.push(...freePrefixes(`${a.eniId}:${n}`, a.count));
+    else if (a.kind === "create-eni") {
+      const id = `${IN_FLIGHT_ENI_PREFIX}${a.deviceIndex}`;
+      out.push({
+        id,
+        deviceIndex: a.deviceIndex,
+        primary: false,
+        subnetId: a.subnetId,
+        attachedAtMs: nowMs,
+        ips: free(id, a.ipCount),
+        prefixes: freePrefixes(id, a.prefixCount),
+      });
+    }
+  });
+  return out.sort((a, b) => a.deviceIndex - b.deviceIndex);
+}
+
+/** Growth that withInFlight()'s made-up ENIs cannot receive (EC2 does not know them). */
+export function targetsInFlightEni(a: PlanAction): boolean {
+  return (
+    (a.kind === "assign-ips" || a.kind === "assign-prefixes") && a.eniId.startsWith(IN_FLIGHT_ENI_PREFIX)
+  );
 }
 
 /** Pods the node can address at its limit: pod ENIs × slots × (16 with prefixes). */

@@ -17,9 +17,18 @@ import type { IpamdMetrics } from "../metrics/metrics.ts";
 import { exhaustionReason, plan } from "../planner/plan.ts";
 import type { PlanAction, PlannerInput, PlanResult, Shortfall } from "../planner/types.ts";
 import type { Observation } from "../recovery/observe.ts";
+import { ActionBatch } from "./batch.ts";
 import type { EniHost } from "./eni-host.ts";
-import type { Changed, Executor } from "./executor.ts";
-import { type PoolState, plannerInput, poolSnapshot, stillWaiting, trustObservation } from "./input.ts";
+import type { ActionDone, Changed, Executor } from "./executor.ts";
+import {
+  type PoolState,
+  plannerInput,
+  poolSnapshot,
+  stillWaiting,
+  targetsInFlightEni,
+  trustObservation,
+  withInFlight,
+} from "./input.ts";
 import { type FailureEffect, failureEffect, isGrowth } from "./outcome.ts";
 
 /** IMDS lags EC2 by seconds (up to a minute seen on AWS): trust our own changes that long (input.ts). */
@@ -83,8 +92,10 @@ export class PoolLoop {
   /** What EC2 itself refused (limit / subnet-full) until growth succeeds again. */
   #ec2Shortfall: Shortfall | undefined;
   #lastOkMs = 0;
-  /** Addresses requested by the growth actions running right now. */
-  #inFlight = 0;
+  /** The growth batch running right now, which demand may top up (#topUp). */
+  #growth: ActionBatch | undefined;
+  /** A failure in this round said: no more growth (limit, subnet full, ...). */
+  #stopGrowth = false;
   /** Refused ADDs by attachment key: when first refused (see stillWaiting). */
   readonly #waiting = new Map<string, { key: AttachmentKey; at: number }>();
   /**
@@ -213,7 +224,7 @@ export class PoolLoop {
    */
   shortfallNow(nowMs: number): Shortfall | undefined {
     if (this.#ec2Shortfall) return this.#ec2Shortfall;
-    if (this.#inFlight > 0) return undefined;
+    if (this.#inFlightAddresses() > 0) return undefined;
     const { result } = this.#planWithOneMore(nowMs);
     if (result.actions.some(isGrowth)) return undefined;
     return result.shortfall;
@@ -225,11 +236,41 @@ export class PoolLoop {
     const { input, result } = this.#planWithOneMore(nowMs);
     let why = this.#ec2Shortfall?.message ?? exhaustionReason(input, result);
     // The planner sees only what has landed; say what is being added right now.
-    if (this.#inFlight > 0) why += `; ${this.#inFlight} addresses are being added by EC2 right now`;
+    const inFlight = this.#inFlightAddresses();
+    if (inFlight > 0) why += `; ${inFlight} addresses are being added by EC2 right now`;
     const verb = this.#d.provisioning
       ? ""
       : " (DISABLE_NETWORK_RESOURCE_PROVISIONING=true: ipamd does not add addresses)";
     return `node ${instanceId} (${state.limits.instanceType}): ${why}${verb}`;
+  }
+
+  /** Addresses requested by the growth actions running right now. */
+  #inFlightAddresses(): number {
+    return (this.#growth?.inFlight ?? []).reduce((n, a) => n + addressesOf(a), 0);
+  }
+
+  /**
+   * Demand while a growth batch runs (an ENI attaching takes seconds): plan
+   * on the pool as it will be once that batch lands (withInFlight) and add
+   * whatever more it needs to the batch now, instead of after the round.
+   * Pure planning; growth only; never onto an ENI still being created.
+   */
+  #topUp(): void {
+    const b = this.#growth;
+    if (b === undefined || this.#stopGrowth || this.#stopped || !this.#d.provisioning) return;
+    const { ds, state, log, metrics } = this.#d;
+    const now = this.#now();
+    const waiting = this.#pendingNow(now);
+    const enis = withInFlight(ds.toPlannerEnis(now), b.inFlight, now);
+    const result = plan(plannerInput({ ...state, pendingDemand: state.pendingDemand + waiting }, enis, now));
+    const more = result.actions.filter((a) => isGrowth(a) && !targetsInFlightEni(a));
+    if (more.length === 0) return;
+    metrics.plannedActions(more);
+    log.info(
+      { actions: more, deficit: result.deficit, waiting },
+      "pool plan (added to the growth in flight)",
+    );
+    for (const a of more) b.launch(a);
   }
 
   /** Runs a round now, or once more after the one in progress. Never rejects. */
@@ -237,6 +278,7 @@ export class PoolLoop {
     if (this.#stopped) return Promise.resolve();
     if (this.#running) {
       this.#again = { resync: resync || (this.#again?.resync ?? false) };
+      if (!resync) this.#topUp();
       return this.#running;
     }
     this.#running = (async () => {
@@ -371,27 +413,17 @@ export class PoolLoop {
       // ENIs / device indexes, so they run together. Shrinking stays one by one.
       const batches = growth.length === result.actions.length ? [growth] : result.actions.map((a) => [a]);
       let grew = false;
-      let stopGrowth = false;
       let stopRound = false;
-      for (const batch of batches) {
-        const run = batch.filter((a) => !(stopGrowth && isGrowth(a)));
-        this.#inFlight = run.reduce((n, a) => n + addressesOf(a), 0);
-        // Each action wakes the held ADDs as soon as its addresses are in the datastore.
-        const outcomes = await Promise.allSettled(
-          run.map((a) => this.#d.executor.apply(a).finally(() => this.#notifyChanged())),
-        );
-        this.#inFlight = 0;
-        outcomes.forEach((o, i) => {
-          const a = run[i]!;
-          if (o.status === "fulfilled") {
-            this.#remember(o.value.changed);
-            if (o.value.scaledDown) state.lastScaleDownMs = this.#now();
-            if (isGrowth(a)) {
-              grew = true;
-              this.#ec2Shortfall = undefined;
-            }
-            return;
+      this.#stopGrowth = false;
+      const onSettled = (a: PlanAction, o: PromiseSettledResult<ActionDone>) => {
+        if (o.status === "fulfilled") {
+          this.#remember(o.value.changed);
+          if (o.value.scaledDown) state.lastScaleDownMs = this.#now();
+          if (isGrowth(a)) {
+            grew = true;
+            this.#ec2Shortfall = undefined;
           }
+        } else {
           clean = false;
           const e = o.reason as unknown;
           const eff = failureEffect(a, e, {
@@ -408,9 +440,20 @@ export class PoolLoop {
             this.#subnetReadMs = undefined; // read the real count at the next resync
           }
           this.#d.onActionFailed?.(a, eff, e);
-          stopGrowth ||= eff.stopGrowth;
+          this.#stopGrowth ||= eff.stopGrowth;
           stopRound ||= eff.stopRound;
-        });
+        }
+        // Held ADDs re-try as soon as this action's addresses are in the datastore.
+        this.#notifyChanged();
+      };
+      for (const batch of batches) {
+        const run = batch.filter((a) => !(this.#stopGrowth && isGrowth(a)));
+        const b = new ActionBatch((a) => this.#d.executor.apply(a), onSettled);
+        // Only a growth batch takes top-ups; a shrink runs alone.
+        if (run.every(isGrowth)) this.#growth = b;
+        for (const a of run) b.launch(a);
+        await b.settled();
+        this.#growth = undefined;
         if (stopRound) break;
       }
       if (stopRound || !grew) break;

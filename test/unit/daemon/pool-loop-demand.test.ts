@@ -119,4 +119,21 @@ describe("PoolLoop demand", () => {
     expect(started.map((a) => a.kind)).toEqual(["create-eni"]);
     void p.stop();
   });
+
+  it("demand that arrives while ENIs attach starts more ENIs at once, not after the round", async () => {
+    const started: PlanAction[] = [];
+    const p = loop(fullPrimary(), (a) => {
+      started.push(a);
+      return new Promise(() => undefined); // attaches never finish in this test
+    });
+    for (let n = 0; n < 5; n++) p.wake(key(n));
+    await tick();
+    // WARM_ENI_TARGET=1 + 5 waiting = 14 free: 2 ENIs.
+    expect(started.map((a) => (a.kind === "create-eni" ? a.deviceIndex : -1))).toEqual([1, 2]);
+    for (let n = 5; n < 25; n++) p.wake(key(n));
+    await tick();
+    // 9 warm + 25 waiting = 34 free; 18 are coming: 16 more = 2 ENIs, on new device indexes.
+    expect(started.map((a) => (a.kind === "create-eni" ? a.deviceIndex : -1))).toEqual([1, 2, 3, 4]);
+    void p.stop();
+  });
 });
