@@ -54,8 +54,16 @@ export type { Ec2ClientOptions } from "./options.ts";
 
 /** How much longer a background call backs off under throttling than a growth call. */
 export const BACKGROUND_THROTTLE_FACTOR = 20;
-/** A background call waits for this many throttle caps (60 s by default) without a throttle. */
-export const BACKGROUND_QUIET_CAPS = 2;
+/**
+ * A background call waits for this many throttle caps (5 min by default)
+ * without a throttle, plus up to as much jitter. A mass join keeps an account
+ * throttled for minutes, and an ENI mutation spent on housekeeping is one a
+ * joining node waits for: bench:scale (1,000 nodes) measured 590-663
+ * DeleteOnTermination calls admitted mid-join with 2 caps, i.e. ~120 s of the
+ * ni-mutation bucket (5/s) taken from growth. The cost of waiting: an instance
+ * terminated within those minutes leaves its ENIs to the leak cleaner.
+ */
+export const BACKGROUND_QUIET_CAPS = 10;
 
 export interface Ec2Client extends Ec2Api {
   readonly region: string;
