@@ -9,7 +9,7 @@
 // parallel, and the attach delay dominates a burst.
 import type { Ec2Api } from "../../cloud/ec2/types.ts";
 import type { AttachmentKey } from "../api/protocol.ts";
-import { type Datastore, keyString } from "../datastore/datastore.ts";
+import type { Datastore } from "../datastore/datastore.ts";
 import { reconcile } from "../datastore/reconcile.ts";
 import type { ObservedEni } from "../datastore/types.ts";
 import type { Logger } from "../log.ts";
@@ -24,12 +24,12 @@ import {
   type PoolState,
   plannerInput,
   poolSnapshot,
-  stillWaiting,
   targetsInFlightEni,
   trustObservation,
   withInFlight,
 } from "./input.ts";
 import { type FailureEffect, failureEffect, isGrowth } from "./outcome.ts";
+import { WaitingPods } from "./waiting-pods.ts";
 
 /** IMDS lags EC2 by seconds (up to a minute seen on AWS): trust our own changes that long (input.ts). */
 export const OBSERVATION_TRUST_WINDOW_MS = 60_000;
@@ -49,8 +49,6 @@ export const SUBNET_REFRESH_MS = 600_000;
  * at the next reconcile tick (VPC_CNI_RECONCILE_INTERVAL_SECONDS, 60 s).
  */
 export const NUDGE_MS = 50;
-/** Keyless refused ADDs count as waiting pods for this long (see #anonymous). */
-export const ANONYMOUS_WINDOW_MS = 1_000;
 
 export interface PoolLoopDeps {
   ds: Datastore;
@@ -96,15 +94,7 @@ export class PoolLoop {
   #growth: ActionBatch | undefined;
   /** A failure in this round said: no more growth (limit, subnet full, ...). */
   #stopGrowth = false;
-  /** Refused ADDs by attachment key: when first refused (see stillWaiting). */
-  readonly #waiting = new Map<string, { key: AttachmentKey; at: number }>();
-  /**
-   * Refused ADDs without a key (callers that do not say which pod), by time:
-   * a retry cannot be told from a new pod, so only the last ANONYMOUS_WINDOW_MS
-   * count. A counter kept until the next plan grew with every retry during a
-   * long (throttled) round and made the pool grow a third ENI (bench:scale).
-   */
-  #anonymous: number[] = [];
+  readonly #waiting = new WaitingPods();
   #coalesce: NodeJS.Timeout | undefined;
   #nudge: NodeJS.Timeout | undefined;
   /** Held ADDs waiting for the pool to change (see changed()). */
@@ -129,12 +119,7 @@ export class PoolLoop {
    * stillWaiting) and run a round after DEMAND_COALESCE_MS.
    */
   wake(podKey?: AttachmentKey): void {
-    if (podKey === undefined) this.#anonymous.push(this.#now());
-    else {
-      const k = keyString(podKey);
-      if (!this.#waiting.has(k)) this.#waiting.set(k, { key: podKey, at: this.#now() });
-      else this.#waiting.get(k)!.at = this.#now();
-    }
+    this.#waiting.add(podKey, this.#now());
     if (this.#coalesce !== undefined || this.#stopped) return;
     this.#coalesce = setTimeout(() => {
       this.#coalesce = undefined;
@@ -148,7 +133,7 @@ export class PoolLoop {
    * stayed "waiting" for WAITING_POD_TTL_MS and held scale-down back.
    */
   forget(podKey: AttachmentKey): void {
-    this.#waiting.delete(keyString(podKey));
+    this.#waiting.forget(podKey);
   }
 
   /**
@@ -191,16 +176,9 @@ export class PoolLoop {
     return this.#d.provisioning && !this.#stopped && this.shortfallNow(nowMs) === undefined;
   }
 
-  /** Pods waiting now (pure pruning of the set; see stillWaiting). */
+  /** Pods waiting now (see WaitingPods). */
   #pendingNow(nowMs: number): number {
-    const byStr = new Map<string, number>();
-    for (const [k, w] of this.#waiting) byStr.set(k, w.at);
-    const live = new Set(
-      stillWaiting(byStr, (k) => this.#d.ds.get(this.#waiting.get(k)!.key) !== undefined, nowMs),
-    );
-    for (const k of [...this.#waiting.keys()]) if (!live.has(k)) this.#waiting.delete(k);
-    this.#anonymous = this.#anonymous.filter((t) => nowMs - t < ANONYMOUS_WINDOW_MS);
-    return live.size + this.#anonymous.length;
+    return this.#waiting.count(nowMs, (key) => this.#d.ds.get(key) !== undefined);
   }
 
   /** The plan if one more pod were waiting now. Pure planning; no EC2. */
