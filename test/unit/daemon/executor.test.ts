@@ -4,6 +4,7 @@ import { type Ec2Api, Ec2Error, type NetworkInterface } from "../../../cloud/ec2
 import { Datastore } from "../../../ipamd/datastore/datastore.ts";
 import { Executor } from "../../../ipamd/executor/executor.ts";
 import { silentLogger } from "../../../ipamd/log.ts";
+import { ENI_1 } from "./eni-fixture.ts";
 
 type Calls = { name: string; arg: unknown }[];
 
@@ -36,16 +37,7 @@ function fakeEc2(over: Partial<Ec2Api>, calls: Calls): Ec2Api {
 
 function setup(ec2: Ec2Api, imdsEnis: () => Promise<never[]> = async () => []) {
   const ds = new Datastore({ cooldownMs: 30_000 });
-  ds.upsertEni({
-    id: "eni-1",
-    mac: "02:00:00:00:00:01",
-    deviceIndex: 1,
-    primary: false,
-    subnetId: "subnet-1",
-    subnetCidr: "10.0.1.0/24",
-    primaryIp: "10.0.1.100",
-    attachedAtMs: 0,
-  });
+  ds.upsertEni({ ...ENI_1 });
   const hostCalls: string[] = [];
   const ex = new Executor({
     ec2,

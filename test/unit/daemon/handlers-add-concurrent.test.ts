@@ -16,19 +16,11 @@ import type { PodNetworkSpec, PodPlumbing } from "../../../ipamd/hostnet/types.t
 import { silentLogger } from "../../../ipamd/log.ts";
 import { IpamdMetrics } from "../../../ipamd/metrics/metrics.ts";
 import { holdHostPods } from "../../../ipamd/recovery/host-scan.ts";
+import { ENI_1 } from "./eni-fixture.ts";
 
 const link = { mtu: 9001, vethPrefix: "eni" };
 const key = (c: string) => ({ network: "aws-cni", containerId: c, ifName: "eth0" });
-const ENI = {
-  id: "eni-1",
-  mac: "02:00:00:00:00:01",
-  deviceIndex: 1,
-  primary: false,
-  subnetId: "subnet-1",
-  subnetCidr: "10.0.1.0/24",
-  primaryIp: "10.0.1.100",
-  attachedAtMs: 0,
-};
+const ENI = ENI_1;
 
 /** A gate: open() lets everything waiting on wait() go on. */
 function gate() {

@@ -12,6 +12,7 @@ import { DurableDatastore } from "../../../ipamd/datastore/durable.ts";
 import { HostnetError, type PodNetworkSpec, type PodPlumbing } from "../../../ipamd/hostnet/types.ts";
 import { silentLogger } from "../../../ipamd/log.ts";
 import { IpamdMetrics } from "../../../ipamd/metrics/metrics.ts";
+import { ENI_1 } from "./eni-fixture.ts";
 
 const link = { mtu: 9001, vethPrefix: "eni" };
 const key = (c: string) => ({ network: "aws-cni", containerId: c, ifName: "eth0" });
@@ -55,16 +56,7 @@ describe("IpamdHandlers", () => {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "ipamd-h-"));
     ds = new Datastore({ cooldownMs: 30_000 });
-    ds.upsertEni({
-      id: "eni-1",
-      mac: "02:00:00:00:00:01",
-      deviceIndex: 1,
-      primary: false,
-      subnetId: "subnet-1",
-      subnetCidr: "10.0.1.0/24",
-      primaryIp: "10.0.1.100",
-      attachedAtMs: 0,
-    });
+    ds.upsertEni({ ...ENI_1 });
     durable = new DurableDatastore(ds, new Checkpoint(join(dir, "cp.json")));
     plumbing = new FakePlumbing();
     wakes = 0;
