@@ -37,7 +37,7 @@ describe("api server transport", () => {
   let dir: string;
   let server: ApiServer | undefined;
   const seen: IpamdRequest[] = [];
-  let handle: (r: IpamdRequest) => Promise<IpamdResponse> = async () => ({
+  let handle: (r: IpamdRequest, gone?: AbortSignal) => Promise<IpamdResponse> = async () => ({
     ok: true,
     op: "status",
     result: { ready: true, available: 3 },
@@ -59,9 +59,9 @@ describe("api server transport", () => {
       log: silentLogger(),
       readTimeoutMs,
       handler: {
-        handle: (r) => {
+        handle: (r, gone) => {
           seen.push(r);
-          return handle(r);
+          return handle(r, gone);
         },
       },
     });
@@ -168,5 +168,34 @@ describe("api server transport", () => {
     server = undefined;
     expect(JSON.parse(await pending)).toEqual({ ok: true, op: "del" });
     expect(() => statSync(path)).toThrow();
+  });
+
+  it("tells the handler when the client hangs up before its answer, and only then", async () => {
+    const signals: AbortSignal[] = [];
+    let release = () => {};
+    handle = (_r, gone) => {
+      if (gone) signals.push(gone);
+      return new Promise((resolve) => {
+        release = () => resolve({ ok: true, op: "status", result: { ready: true, available: 1 } });
+        gone?.addEventListener("abort", release, { once: true });
+      });
+    };
+    const path = await start();
+    // A client that goes away mid-request (the plugin killed by the runtime's timeout).
+    const s = connect(path);
+    s.write(status);
+    await new Promise((r) => setTimeout(r, 50));
+    s.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(signals).toHaveLength(1);
+    expect(signals[0]!.aborted).toBe(true);
+    // A client that waits for its answer: the close after it aborts nothing.
+    const answered = rawCall(path, status, false);
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    expect(await answered).toContain('"ok":true');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(signals).toHaveLength(2);
+    expect(signals[1]!.aborted).toBe(false);
   });
 });
