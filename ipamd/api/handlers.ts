@@ -196,18 +196,23 @@ export class IpamdHandlers implements RequestHandler {
    */
   async #assignHeld(
     req: AddRequest,
+    refused: ReturnType<DurableDatastore["beginAssign"]>,
     assign: () => ReturnType<DurableDatastore["beginAssign"]>,
     gone: AbortSignal | undefined,
   ): Promise<ReturnType<DurableDatastore["beginAssign"]>> {
     const { pool } = this.#d;
     const deadline = performance.now() + Math.min(req.waitMs ?? 0, this.#d.maxAddWaitMs ?? 0);
+    let last = refused;
     for (;;) {
       pool.wake(req.key);
       const left = deadline - performance.now();
-      if (left <= 0 || gone?.aborted || !pool.mayGrow(this.#now())) return assign();
+      // A plugin that hung up gets no address: nobody would plumb or answer for it.
+      if (gone?.aborted) return refused;
+      if (left <= 0 || !pool.mayGrow(this.#now())) return last;
       await pool.changed(Math.min(left, HELD_RECHECK_MS), gone);
-      const begun = assign();
-      if (begun.result.ok) return begun;
+      if (gone?.aborted) return refused;
+      last = assign();
+      if (last.result.ok) return last;
     }
   }
 
@@ -222,7 +227,7 @@ export class IpamdHandlers implements RequestHandler {
     let begun = assign();
     if (!begun.result.ok) {
       const t0 = performance.now();
-      begun = await this.#assignHeld(req, assign, gone);
+      begun = await this.#assignHeld(req, begun, assign, gone);
       phases.waitMs = round2(performance.now() - t0);
     }
     const { result: r, saved } = begun;
