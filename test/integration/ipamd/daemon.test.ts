@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Cluster, createCluster, ipamdRequest } from "../../harness/index.ts";
 import { createNetns, type TestNetns } from "../../support/netns.ts";
 import { canUseNetns } from "../../support/privileges.ts";
+import { until } from "../../support/until.ts";
 
 const NETWORK = "aws-cni";
 const link = { mtu: 9001, vethPrefix: "eni" };
@@ -24,21 +25,6 @@ interface Ans {
   };
   error?: { code: number; msg: string };
   released?: number;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out: ${what} (${String(last)})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe.skipIf(!canUseNetns)("ipamd daemon against the emulator", () => {

@@ -8,27 +8,16 @@ import { DetachNetworkInterfaceCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Cluster, createCluster } from "../../harness/index.ts";
 import { canUseNetns } from "../../support/privileges.ts";
+import { until as poll } from "../../support/until.ts";
+
+const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 40_000) =>
+  poll(what, fn, timeoutMs, 200);
 
 interface EniView {
   id: string;
   primary: boolean;
   primaryIp: string;
   deviceIndex: number;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out: ${what} (${String(last)})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe.skipIf(!canUseNetns)("ENI detached behind ipamd's back", () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { IN_FLIGHT_ENI_PREFIX, targetsInFlightEni, withInFlight } from "../../../ipamd/executor/input.ts";
 import { plan } from "../../../ipamd/planner/plan.ts";
 import type { PlanAction, PlannerEni, PlannerInput } from "../../../ipamd/planner/types.ts";
+import { settings } from "../ipamd/planner-helpers.ts";
 
 const NOW = 1_000_000;
 const primary = (free: number, assigned: number): PlannerEni => ({
@@ -80,20 +81,10 @@ describe("withInFlight", () => {
 
   it("a plan on the in-flight view asks only for the rest, on new device indexes", () => {
     // 8 ENIs x 10 (9 for pods), WARM_ENI_TARGET=1, the primary full, 20 pods waiting,
-    // and one ENI (device 1) already attaching: two more ENIs, at devices 2 and 3.
+    // and one ENI (device 1) already attaching: three more ENIs, at devices 2, 3 and 4.
     const input: PlannerInput = {
       nowMs: NOW,
-      settings: {
-        warmEniTarget: 1,
-        warmIpTarget: undefined,
-        minimumIpTarget: undefined,
-        prefixDelegation: false,
-        warmPrefixTarget: 0,
-        maxEni: undefined,
-        minEniAgeMs: 60_000,
-        scaleDownIntervalMs: 30_000,
-        subnetBackoffMs: 60_000,
-      },
+      settings: settings(),
       limits: {
         instanceType: "t.8x10",
         maxEnis: 8,

@@ -10,18 +10,9 @@ import {
 } from "../../../ipamd/executor/input.ts";
 import { addressesOf } from "../../../ipamd/executor/pool-loop.ts";
 import type { PoolSettings } from "../../../ipamd/planner/types.ts";
+import { settings as plannerSettings } from "../ipamd/planner-helpers.ts";
 
-const settings: PoolSettings = {
-  warmEniTarget: 1,
-  warmIpTarget: undefined,
-  minimumIpTarget: undefined,
-  prefixDelegation: false,
-  warmPrefixTarget: 0,
-  maxEni: undefined,
-  minEniAgeMs: 60_000,
-  scaleDownIntervalMs: 30_000,
-  subnetBackoffMs: 60_000,
-};
+const settings: PoolSettings = plannerSettings();
 const limits = {
   instanceType: "m5.large",
   maxEnis: 3,
