@@ -5,25 +5,20 @@
 //    host end of the pod's veth named in prevResult, so a dead daemon does not
 //    leave stale links and routes behind; the address is released later by
 //    ipamd's GC/reconcile. Spawns `ip` only on this rare path.
-import { statSync } from "node:fs";
+import { stat } from "./runtime.ts";
 
-export function checkNetns(path: string): string | undefined {
-  let target: { dev: number; ino: number };
-  try {
-    const st = statSync(path);
-    // A namespace handle is an nsfs file; a directory (e.g. "/") never is.
-    if (st.isDirectory()) return `CNI_NETNS ${path} is a directory, not a network namespace`;
-    target = st;
-  } catch (e) {
-    return `network namespace ${path} is not accessible: ${(e as Error).message}`;
+export async function checkNetns(path: string): Promise<string | undefined> {
+  // Both stats at once: under Bun each is a hop to its I/O thread.
+  const [target, own] = await Promise.allSettled([stat(path), stat("/proc/self/ns/net")]);
+  if (target.status === "rejected") {
+    return `network namespace ${path} is not accessible: ${(target.reason as Error).message}`;
   }
-  try {
-    const own = statSync("/proc/self/ns/net");
-    if (own.dev === target.dev && own.ino === target.ino) {
-      return `CNI_NETNS ${path} is the plugin's own network namespace`;
-    }
-  } catch {
-    // No /proc (unusual sandbox): nothing to compare with.
+  const t = target.value;
+  // A namespace handle is an nsfs file; a directory (e.g. "/") never is.
+  if (t.isDirectory()) return `CNI_NETNS ${path} is a directory, not a network namespace`;
+  // No /proc (unusual sandbox): nothing to compare with.
+  if (own.status === "fulfilled" && own.value.dev === t.dev && own.value.ino === t.ino) {
+    return `CNI_NETNS ${path} is the plugin's own network namespace`;
   }
   return undefined;
 }

@@ -1,7 +1,6 @@
 // Logging never touches stdout (that is the CNI result channel). Routine lines
 // go only to the optional log file; warnings also go to stderr, which runtimes
 // collect (containerd/CRI-O put it in their own log).
-import { appendFileSync } from "node:fs";
 
 export interface Logger {
   info(msg: string): void;
@@ -24,7 +23,8 @@ export function createLogger(
     if (toStderr) stderr().write(line);
     if (logFile) {
       try {
-        appendFileSync(logFile, line);
+        // Loaded on first use: node:fs costs ~1 ms to load in the Bun binary.
+        (process.getBuiltinModule("node:fs") as typeof import("node:fs")).appendFileSync(logFile, line);
       } catch {
         // A broken log file must not fail the CNI operation itself.
       }

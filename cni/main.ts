@@ -9,7 +9,10 @@ import { readStdin, writeStdout } from "./runtime.ts";
 if (!process.env["CNI_COMMAND"]) {
   process.stderr.write("vpc-cni: CNI plugin for VPC-native pod networking, run by the container runtime\n");
 }
-void runPlugin(process.env, { readStdin, removeHostVeth, checkNetns }).then((out) => {
-  if (out.stdout !== "") writeStdout(out.stdout);
-  process.exitCode = out.exitCode;
+void runPlugin(process.env, { readStdin, removeHostVeth, checkNetns }).then(async (out) => {
+  if (out.stdout !== "") await writeStdout(out.stdout);
+  // Exit now, not when the event loop drains: a stdin read started before an
+  // env error (runPlugin) must not keep the plugin waiting for an EOF that a
+  // runtime may never send.
+  process.exit(out.exitCode);
 });

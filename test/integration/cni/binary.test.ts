@@ -109,6 +109,28 @@ describe("VERSION", () => {
   });
 });
 
+describe("stdin left open", () => {
+  // The plugin starts reading stdin before it checks the environment (speed):
+  // an env error must still be answered at once, not after an EOF that never comes.
+  it("an env error is answered and the plugin exits without waiting for EOF", async () => {
+    const p = spawn(BIN, [], { env: { PATH: process.env["PATH"] ?? "", ...envFor("ADD", "") } });
+    let stdout = "";
+    p.stdout.on("data", (c) => {
+      stdout += c;
+    });
+    const code = await new Promise<number | string>((resolve) => {
+      const timer = setTimeout(() => resolve("still running after 3 s"), 3000);
+      p.on("close", (c) => {
+        clearTimeout(timer);
+        resolve(c ?? -1);
+      });
+    });
+    p.kill();
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ code: 4, msg: expect.stringContaining("CNI_CONTAINERID") });
+  });
+});
+
 describe.each(VERSIONS)("cniVersion %s", (v) => {
   it("ADD prints the result in that version; CHECK, DEL, DEL again; GC/STATUS only if 1.1.0", async () => {
     const id = newId();

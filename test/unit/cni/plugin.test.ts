@@ -33,7 +33,7 @@ function deps(
     readStdin: async () => stdin,
     transport,
     removeHostVeth,
-    checkNetns: () => undefined,
+    checkNetns: async () => undefined,
     makeLogger: () => ({ info() {}, warn() {} }),
   };
   return { d, sent, removeHostVeth };
@@ -112,7 +112,7 @@ describe("verbs", () => {
 
   it("ADD: netns check failure is code 4 and ipamd is not asked", async () => {
     const { d, sent } = deps(JSON.stringify(conf));
-    d.checkNetns = () => "network namespace /x is not accessible";
+    d.checkNetns = async () => "network namespace /x is not accessible";
     expectError(await runPlugin(env, d), 4);
     expect(sent).toEqual([]);
   });
