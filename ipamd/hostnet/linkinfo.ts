@@ -1,7 +1,10 @@
 // Hand-encoded IFLA_LINKINFO for veth: the netlink package exposes linkinfo
 // only as raw bytes. Layout (see linux/if_link.h, linux/veth.h):
 //   IFLA_LINKINFO { IFLA_INFO_KIND "veth", IFLA_INFO_DATA { VETH_INFO_PEER
-//     { struct ifinfomsg (16 bytes), IFLA_IFNAME, IFLA_MTU, IFLA_NET_NS_FD } } }
+//     { struct ifinfomsg (16 bytes), IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_NET_NS_FD } } }
+import { parseMac } from "./addr.ts";
+
+const IFLA_ADDRESS = 1;
 const IFLA_IFNAME = 3;
 const IFLA_MTU = 4;
 const IFLA_NET_NS_FD = 28;
@@ -34,11 +37,14 @@ export interface VethPeer {
   mtu?: number;
   /** Put the peer directly into the namespace behind this fd. */
   netnsFd?: number;
+  /** "aa:bb:cc:dd:ee:ff"; default: the kernel picks a random one. */
+  mac?: string;
 }
 
 /** The payload of IFLA_LINKINFO for a veth whose peer is `peer`. */
 export function vethLinkInfo(peer: VethPeer): Buffer {
   const peerAttrs = [attr(IFLA_IFNAME, cstr(peer.name))];
+  if (peer.mac !== undefined) peerAttrs.push(attr(IFLA_ADDRESS, parseMac(peer.mac)));
   if (peer.mtu !== undefined) peerAttrs.push(attr(IFLA_MTU, u32(peer.mtu)));
   if (peer.netnsFd !== undefined) peerAttrs.push(attr(IFLA_NET_NS_FD, u32(peer.netnsFd)));
   const peerInfo = attr(VETH_INFO_PEER, Buffer.concat([Buffer.alloc(IFINFOMSG_LEN), ...peerAttrs]));

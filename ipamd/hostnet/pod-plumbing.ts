@@ -5,12 +5,14 @@
 //            rule to podIp lookup main pref 512, [rule from podIp lookup <eniTable> pref 1536]
 // ADD is all-or-nothing: every step that creates something pushes its undo,
 // and any failure runs the undos (newest first) before the error is thrown.
+import { randomBytes } from "node:crypto";
+import { formatMac } from "./addr.ts";
 import { isExists, toHostnetError } from "./errors.ts";
 import { HostNamespace } from "./host-ns.ts";
 import { type NetnsHandle, openNetns, openRtnlIn } from "./netns.ts";
 import { checkPod } from "./pod-check.ts";
 import { delPod } from "./pod-del.ts";
-import { RT_TABLE_MAIN, type Rtnl } from "./rtnl.ts";
+import { type CreatedVeth, RT_TABLE_MAIN, type Rtnl } from "./rtnl.ts";
 import { fromRules, POD_GATEWAY, TO_POD_RULE_PRIORITY, validatePodSpec } from "./spec.ts";
 import {
   type CheckProblem,
@@ -27,7 +29,6 @@ export const ADD_STEPS = [
   "check-absent",
   "remove-stale-host-veth",
   "create-veth",
-  "host-veth-up",
   "pod-link-up",
   "pod-address",
   "pod-gateway-route",
@@ -76,6 +77,8 @@ export class NetlinkPodPlumbing implements PodPlumbing {
     validatePodSpec(spec);
     const host = this.#host.rtnl;
     const undo: (() => Promise<unknown>)[] = [];
+    /** Requests sent but maybe not answered: undo waits for them, so it sees everything they made. */
+    const sent: Promise<unknown>[] = [];
     let pod: NetnsHandle | undefined;
     let podNl: Rtnl | undefined;
     const step = async (s: AddStep) => this.#beforeStep?.(s, spec);
@@ -91,52 +94,59 @@ export class NetlinkPodPlumbing implements PodPlumbing {
       await step("check-absent");
       await step("remove-stale-host-veth");
       await step("create-veth");
+      // The host end is created up, the pod end with a MAC of our choosing,
+      // so with the kernel's echo of the host end nothing needs looking up.
+      const podMac = randomMac();
+      const peer = { name: spec.ifName, mtu: spec.mtu, netnsFd: pod.fd, mac: podMac };
+      let created: CreatedVeth | undefined;
       try {
-        await host.createVeth(spec.hostVethName, spec.ifName, spec.mtu, pod.fd);
+        created = await host.createVeth(spec.hostVethName, spec.mtu, peer);
       } catch (err) {
         if (!isExists(err)) throw err;
         await this.#clearWay(spec, podNl);
-        await host.createVeth(spec.hostVethName, spec.ifName, spec.mtu, pod.fd);
+        created = await host.createVeth(spec.hostVethName, spec.mtu, peer);
       }
       // Deleting one end deletes both, and with them every pod-side address,
       // route and neighbour: one undo covers the pod side.
       undo.push(() => host.deleteLinkByName(spec.hostVethName));
-      const [hostLink, podLink] = await Promise.all([
-        host.linkByName(spec.hostVethName),
-        podNl.linkByName(spec.ifName),
-      ]);
-      if (!hostLink?.mac || !podLink?.mac)
-        throw new HostnetError("netlink", "veth vanished right after creation");
+      const links = created
+        ? { host: { index: created.index, mac: created.mac }, pod: { index: created.peerIndex, mac: podMac } }
+        : await lookUpVeth(host, podNl, spec);
 
-      await step("host-veth-up");
-      await host.setLink(hostLink.index, { up: true });
-      await step("pod-link-up");
-      await podNl.setLink(podLink.index, { up: true });
-      await step("pod-address");
-      await podNl.addAddress(podLink.index, spec.podIp, 32);
-      await step("pod-gateway-route");
-      await podNl.addRoute({ dst: `${POD_GATEWAY}/32`, oif: podLink.index, scope: "link" });
-      await step("pod-default-route");
-      await podNl.addRoute({ dst: "0.0.0.0/0", oif: podLink.index, gateway: POD_GATEWAY });
-      await step("pod-neighbour");
-      await podNl.setPermanentNeighbour(podLink.index, POD_GATEWAY, hostLink.mac);
-
-      await step("host-route");
-      const hostRoute = { dst: ip32, oif: hostLink.index, scope: "link" as const, table: RT_TABLE_MAIN };
-      await host.addRoute(hostRoute, true);
-      undo.push(() => host.deleteRoute(hostRoute));
-      await step("to-rule");
+      // Everything left is ACK-only: the requests go out back to back on the
+      // two sockets (Rtnl pipelines them; each socket's kernel side handles
+      // them in order, so the link is up before its routes and the gateway
+      // route exists before the default route that uses it) and the answers are awaited together.
+      const hostRoute = { dst: ip32, oif: links.host.index, scope: "link" as const, table: RT_TABLE_MAIN };
       const toRule = { priority: TO_POD_RULE_PRIORITY, table: RT_TABLE_MAIN, dst: ip32 };
-      if (await host.addRule(toRule)) undo.push(() => host.deleteRule(toRule));
+      const podIndex = links.pod.index;
+      await step("pod-link-up");
+      sent.push(podNl.setLink(podIndex, { up: true }));
+      await step("pod-address");
+      sent.push(podNl.addAddress(podIndex, spec.podIp, 32));
+      await step("pod-gateway-route");
+      sent.push(podNl.addRoute({ dst: `${POD_GATEWAY}/32`, oif: podIndex, scope: "link" }));
+      await step("pod-default-route");
+      sent.push(podNl.addRoute({ dst: "0.0.0.0/0", oif: podIndex, gateway: POD_GATEWAY }));
+      await step("pod-neighbour");
+      sent.push(podNl.setPermanentNeighbour(podIndex, POD_GATEWAY, links.host.mac));
+      await step("host-route");
+      sent.push(host.addRoute(hostRoute, true).then(() => undo.push(() => host.deleteRoute(hostRoute))));
+      await step("to-rule");
+      sent.push(host.addRule(toRule).then((added) => added && undo.push(() => host.deleteRule(toRule))));
       await step("from-rule");
       for (const fromRule of fromRules(spec)) {
-        if (await host.addRule(fromRule)) undo.push(() => host.deleteRule(fromRule));
+        sent.push(
+          host.addRule(fromRule).then((added) => added && undo.push(() => host.deleteRule(fromRule))),
+        );
       }
+      await allOrFirstError(sent);
       return {
-        hostInterface: { name: spec.hostVethName, mac: hostLink.mac },
-        podInterface: { name: spec.ifName, mac: podLink.mac, sandbox: spec.netnsPath },
+        hostInterface: { name: spec.hostVethName, mac: links.host.mac },
+        podInterface: { name: spec.ifName, mac: links.pod.mac, sandbox: spec.netnsPath },
       };
     } catch (err) {
+      await Promise.allSettled(sent);
       for (const u of undo.reverse()) {
         try {
           await u();
@@ -179,4 +189,24 @@ export class NetlinkPodPlumbing implements PodPlumbing {
     validatePodSpec(spec);
     return checkPod(this.#host.rtnl, spec);
   }
+}
+
+/** Waits for every promise; throws the first rejection in list (= send) order. */
+async function allOrFirstError(ps: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(ps);
+  for (const r of results) if (r.status === "rejected") throw r.reason;
+}
+
+/** A random unicast, locally administered MAC (what the kernel itself would pick for a veth). */
+function randomMac(): string {
+  const b = randomBytes(6);
+  b[0] = (b[0]! & 0xfe) | 0x02;
+  return formatMac(b) ?? "";
+}
+
+/** Where the kernel does not echo a new link (Linux < 6.3): ask for both ends. */
+async function lookUpVeth(host: Rtnl, podNl: Rtnl, spec: PodNetworkSpec) {
+  const [h, p] = await Promise.all([host.linkByName(spec.hostVethName), podNl.linkByName(spec.ifName)]);
+  if (!h?.mac || !p?.mac) throw new HostnetError("netlink", "veth vanished right after creation");
+  return { host: { index: h.index, mac: h.mac }, pod: { index: p.index, mac: p.mac } };
 }

@@ -4,7 +4,7 @@
 import { FlagsNew, type ifla, type RtNetlinkSocket, type rt } from "netlink";
 import { formatIpv4, formatMac, parseCidr, parseIpv4, parseMac } from "./addr.ts";
 import { isExists, isGone, nl, toHostnetError } from "./errors.ts";
-import { linkKind, vethLinkInfo } from "./linkinfo.ts";
+import { linkKind, type VethPeer, vethLinkInfo } from "./linkinfo.ts";
 
 const AF_INET = 2;
 /** Tables above 255 only fit in the RTA_TABLE/FRA_TABLE attribute; the header then says RT_TABLE_COMPAT. */
@@ -14,6 +14,8 @@ export const RT_TABLE_MAIN = 254;
 const RTNH_F_ONLINK = 4;
 const CREATE_EXCL = FlagsNew.CREATE | FlagsNew.EXCL;
 const CREATE_REPLACE = FlagsNew.CREATE | FlagsNew.REPLACE;
+/** NLM_F_ECHO: the kernel sends the object it created back to the requester. */
+const NLM_F_ECHO = 8;
 
 export interface LinkInfo {
   index: number;
@@ -22,6 +24,14 @@ export interface LinkInfo {
   mtu: number | undefined;
   up: boolean;
   kind: string | undefined;
+}
+
+/** What the kernel's echo of a new veth tells: no lookups needed after the create. */
+export interface CreatedVeth {
+  index: number;
+  mac: string;
+  /** The peer's ifindex, in the peer's namespace. */
+  peerIndex: number;
 }
 
 export type Scope = "universe" | "link" | "host";
@@ -127,22 +137,40 @@ function ruleMessage(spec: RuleSpec): { data: rt.Rule; attrs: rt.RuleAttrs } {
 
 export class Rtnl {
   readonly #raw: RtNetlinkSocket;
-  #tail: Promise<unknown> = Promise.resolve();
+  /** Settles when every request issued so far has its answer. */
+  #all: Promise<unknown> = Promise.resolve();
+  /** Settles when the last dump issued so far is complete. */
+  #lastDump: Promise<unknown> = Promise.resolve();
 
   constructor(sock: RtNetlinkSocket) {
     this.#raw = sock;
   }
 
   /**
-   * One request in flight per socket. The netlink package keeps a single
-   * "current multipart message": two dumps (or a dump and an ACK) interleaved
-   * on one socket fail with "Multipart message not terminated properly".
-   * The kernel handles a socket's requests one by one anyway.
+   * A request answered by ONE message (an ACK, or one link). Such requests are
+   * pipelined: each is sent without waiting for the answer of the one before,
+   * so a caller that issues several and awaits them together pays one round
+   * trip, not one each. The kernel still handles a socket's requests one by
+   * one, in the order sent, so "link up" then "route via that link" works.
+   * Only a dump in flight must not be interleaved with (see #dump).
    */
   #do<T>(call: (sock: RtNetlinkSocket) => Promise<T>): Promise<T> {
     const run = () => call(this.#raw);
-    const p = this.#tail.then(run, run);
-    this.#tail = p.catch(() => undefined);
+    const p = this.#lastDump.then(run, run);
+    const done = p.catch(() => undefined);
+    this.#all = Promise.all([this.#all, done]);
+    return p;
+  }
+
+  /**
+   * A dump, answered by a multipart message. It goes alone: the netlink
+   * package keeps a single "current multipart message", and any other answer
+   * arriving inside it fails with "Multipart message not terminated properly".
+   */
+  #dump<T>(call: (sock: RtNetlinkSocket) => Promise<T>): Promise<T> {
+    const run = () => call(this.#raw);
+    const p = this.#all.then(run, run);
+    this.#all = this.#lastDump = p.catch(() => undefined);
     return p;
   }
 
@@ -163,7 +191,7 @@ export class Rtnl {
   }
 
   async links(): Promise<LinkInfo[]> {
-    const all = await nl("dump links", () => this.#do((s) => s.getLinks()));
+    const all = await nl("dump links", () => this.#dump((s) => s.getLinks()));
     return all.map(toLinkInfo);
   }
 
@@ -172,12 +200,25 @@ export class Rtnl {
     return (await this.links()).find((l) => l.mac === want);
   }
 
-  /** Creates veth `name` here with its peer `peerName` directly in the namespace behind peerNetnsFd. */
-  async createVeth(name: string, peerName: string, mtu: number, peerNetnsFd?: number): Promise<void> {
-    const linkinfo = vethLinkInfo({ name: peerName, mtu, netnsFd: peerNetnsFd });
-    await nl(`create veth ${name}/${peerName}`, () =>
-      this.#do((s) => s.newLink({}, { ifname: name, mtu, linkinfo }, { flags: CREATE_EXCL })),
+  /**
+   * Creates veth `name` here, up, with its peer (down) directly in the
+   * namespace behind peer.netnsFd. The peer cannot be brought up in the same
+   * request: the kernel opens it before the pair is linked (ENOTCONN). Asks the kernel to echo the new link (NLM_F_ECHO,
+   * Linux >= 6.3): its index, MAC and IFLA_LINK (the peer's index in the
+   * peer's namespace) then come with the answer, and the caller needs no
+   * lookups. undefined when the kernel did not echo (older kernels).
+   */
+  async createVeth(name: string, mtu: number, peer: VethPeer): Promise<CreatedVeth | undefined> {
+    const linkinfo = vethLinkInfo(peer);
+    const data: rt.Link = { flags: { up: true }, change: { up: true } };
+    const [echo] = await nl(`create veth ${name}/${peer.name}`, () =>
+      this.#do((s) => s.newLink(data, { ifname: name, mtu, linkinfo }, { flags: CREATE_EXCL | NLM_F_ECHO })),
     );
+    const index = echo?.data.index;
+    const mac = formatMac(echo?.attrs.address);
+    const link = echo?.attrs.link;
+    if (index === undefined || mac === undefined || link === undefined) return undefined;
+    return { index, mac, peerIndex: link.readUInt32LE(0) };
   }
 
   /** `name` renames (the kernel refuses that while the link is up: EBUSY). */
@@ -220,7 +261,7 @@ export class Rtnl {
   }
 
   async addresses(index?: number): Promise<{ index: number; ip: string; prefix: number }[]> {
-    const all = await nl("dump addresses", () => this.#do((s) => s.getAddresses({ family: AF_INET })));
+    const all = await nl("dump addresses", () => this.#dump((s) => s.getAddresses({ family: AF_INET })));
     return all
       .filter((m) => index === undefined || m.data.index === index)
       .map((m) => ({
@@ -257,7 +298,7 @@ export class Rtnl {
   }
 
   async routes(table?: number): Promise<RouteInfo[]> {
-    const all = await nl("dump routes", () => this.#do((s) => s.getRoutes({ family: AF_INET })));
+    const all = await nl("dump routes", () => this.#dump((s) => s.getRoutes({ family: AF_INET })));
     const out: RouteInfo[] = [];
     for (const m of all) {
       const t = m.attrs.table ?? m.data.table ?? 0;
@@ -300,7 +341,7 @@ export class Rtnl {
   }
 
   async rules(): Promise<RuleInfo[]> {
-    const all = await nl("dump rules", () => this.#do((s) => s.getRules({ family: AF_INET })));
+    const all = await nl("dump rules", () => this.#dump((s) => s.getRules({ family: AF_INET })));
     return all.map((m) => ({
       priority: m.attrs.priority,
       table: m.attrs.table ?? m.data.table ?? 0,
@@ -324,7 +365,7 @@ export class Rtnl {
   }
 
   async neighbours(index: number): Promise<NeighbourInfo[]> {
-    const all = await nl("dump neighbours", () => this.#do((s) => s.getNeighbors({ family: AF_INET })));
+    const all = await nl("dump neighbours", () => this.#dump((s) => s.getNeighbors({ family: AF_INET })));
     return all
       .filter((m) => m.data.ifindex === index)
       .map((m) => ({

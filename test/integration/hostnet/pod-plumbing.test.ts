@@ -51,9 +51,17 @@ describe.skipIf(!canUseNetns)("NetlinkPodPlumbing (real namespaces)", () => {
     expect(res.podInterface).toMatchObject({ name: "eth0", sandbox: pod.path });
 
     const [podLink] = ipJson<
-      { mtu: number; operstate: string; addr_info: { local: string; prefixlen: number }[] }[]
+      {
+        mtu: number;
+        address: string;
+        flags: string[];
+        addr_info: { local: string; prefixlen: number }[];
+      }[]
     >(["addr", "show", "dev", "eth0"], pod.name);
     expect(podLink?.mtu).toBe(9001);
+    expect(podLink?.flags).toContain("UP");
+    // The result's MACs are the interfaces' real ones (the pod's is chosen by us, the host's echoed by the kernel).
+    expect(res.podInterface.mac).toBe(podLink?.address);
     expect(podLink?.addr_info).toContainEqual(expect.objectContaining({ local: spec.podIp, prefixlen: 32 }));
     const podRoutes = routesOf(pod.name);
     expect(podRoutes).toContainEqual(
@@ -68,11 +76,12 @@ describe.skipIf(!canUseNetns)("NetlinkPodPlumbing (real namespaces)", () => {
     );
     expect(neigh).toContainEqual({ dst: "169.254.1.1", lladdr: res.hostInterface.mac, state: ["PERMANENT"] });
 
-    const [hostLink] = ipJson<{ flags: string[]; mtu: number }[]>(
+    const [hostLink] = ipJson<{ flags: string[]; mtu: number; address: string }[]>(
       ["link", "show", spec.hostVethName],
       node.name,
     );
     expect(hostLink?.flags).toContain("UP");
+    expect(res.hostInterface.mac).toBe(hostLink?.address);
     expect(hostLink?.mtu).toBe(9001);
     expect(routesOf(node.name)).toContainEqual(
       expect.objectContaining({ dst: spec.podIp, dev: spec.hostVethName, scope: "link" }),

@@ -22,6 +22,14 @@ describe("vethLinkInfo", () => {
     expect(b.readUInt32LE(peerAttrs + 20 + 4)).toBe(7);
     expect(b.length).toBe(peerAttrs + 28);
   });
+  it("puts a chosen peer MAC in IFLA_ADDRESS right after the name", () => {
+    const b = vethLinkInfo({ name: "eth0", mac: "02:aa:bb:cc:dd:0e" });
+    const peerAttrs = 16 + 4 + 16;
+    expect(b.readUInt16LE(peerAttrs + 12)).toBe(10); // 4 + 6 bytes, padded to 12
+    expect(b.readUInt16LE(peerAttrs + 12 + 2)).toBe(1);
+    expect(b.subarray(peerAttrs + 12 + 4, peerAttrs + 12 + 10).toString("hex")).toBe("02aabbccdd0e");
+    expect(b.length).toBe(peerAttrs + 24);
+  });
   it("linkKind tolerates missing or truncated input", () => {
     expect(linkKind(undefined)).toBeUndefined();
     expect(linkKind(Buffer.from([1, 0]))).toBeUndefined();
