@@ -448,6 +448,7 @@ export class Daemon {
     await p.cleaner?.stop();
     const saved = await p.durable.persist();
     if (!saved.ok) this.#d.log.error({ err: saved.error.message }, "final checkpoint write failed");
+    p.durable.close();
     for (const h of p.http) await h.close();
     await p.plumbing.drain?.(); // veths DEL retired but the kernel has not deleted yet
     p.plumbing.close?.();

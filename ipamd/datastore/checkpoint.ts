@@ -1,98 +1,36 @@
 // The assignment checkpoint: who holds which address, durable on disk before
 // the API answers, so a crash at any point loses or doubles no address.
 //
-// Write: temp file, write, fsync, close, rename over the real file, fsync the
-// directory. A crash before the rename leaves the old file; after it, the new
-// one; the temp file is never read (a leftover is overwritten next time).
-// The file carries a version and a SHA-256 of its body, so a torn or foreign
-// file is detected and reported as a typed error value (the caller then starts
-// from EC2 + IMDS state instead of crash-looping).
+// Two slots, <file> and <file>.b, written alternately IN PLACE, each save
+// carrying a sequence number one above the last: a save overwrites the slot
+// that does NOT hold the newest state, then fdatasyncs it. A crash mid-write
+// can only tear that slot; the other still holds the previous complete state.
+// Load reads both and takes the valid one with the higher sequence number.
+// Each slot carries a version and a SHA-256 of its body, so a torn or foreign
+// file is detected and reported as a typed error value (the caller then
+// starts from EC2 + IMDS state instead of crash-looping). A save shorter than
+// the slot is padded with spaces (JSON allows trailing whitespace), so a
+// slot's size, and with it the file's metadata, rarely changes: one
+// fdatasync, no journal commit, no rename (checkpoint-fs.ts has the numbers).
+// A version 1 file (the rename scheme: one file, no sequence number) loads as
+// sequence 0, so an upgraded ipamd keeps its pods.
 //
-// Measured on the project machine (ext4, 2 shared cores, 110 assignments =
-// 34 KB): rename scheme 1.3-6.6 ms per save (typ. ~4), append + fdatasync of
-// one record 0.5-2.2 ms. The append log is faster per op but needs torn-record
-// handling and compaction; with group commit (./durable.ts: all mutations
-// waiting on one write share it) the rename scheme's cost is per batch, not
-// per pod, so we keep the simpler, obviously-atomic scheme.
+// With group commit (./durable.ts: all mutations waiting on one write share
+// it) the cost of a save is per batch of concurrent ADD/DELs, not per pod.
 
 import { createHash } from "node:crypto";
-import { closeSync, fchmodSync, fsync, openSync, rename, writeSync } from "node:fs";
-import fsp from "node:fs/promises";
-import path from "node:path";
+import { rename } from "node:fs/promises";
+import { type CheckpointFs, nodeCheckpointFs, type SlotHandle } from "./checkpoint-fs.ts";
 import { withTestTrap } from "./checkpoint-trap.ts";
 import type { DatastoreState } from "./types.ts";
 
-export const CHECKPOINT_VERSION = 1;
+export type { CheckpointFs, SlotHandle } from "./checkpoint-fs.ts";
+export { nodeCheckpointFs } from "./checkpoint-fs.ts";
 
-/** The file-system operations a save/load uses; injectable so tests can crash at each one. */
-export interface CheckpointFs {
-  /** undefined when the file does not exist. */
-  readFile(file: string): Promise<Uint8Array | undefined>;
-  /** Create or truncate for writing. */
-  open(file: string): Promise<CheckpointFileHandle>;
-  rename(from: string, to: string): Promise<void>;
-  fsyncDir(dir: string): Promise<void>;
-}
-
-export interface CheckpointFileHandle {
-  write(data: Uint8Array): Promise<void>;
-  sync(): Promise<void>;
-  close(): Promise<void>;
-}
-
-// The two fsyncs and the rename go to libuv's threadpool. open/write/close/
-// chmod touch the page cache only (tens of µs) and run synchronously: each
-// async fs call is a threadpool round trip, and on the loaded 2-core machine
-// those hand-offs were most of a save (9 hops before). The rename is NOT one
-// of the cheap ones: on ext4 it joins the running journal transaction and
-// waits while the previous save's fsync commits it -- renameSync was 36 % of
-// the server's busy time under bench:daemon, the main thread blocked on disk.
-export const nodeCheckpointFs: CheckpointFs = {
-  async readFile(file) {
-    try {
-      return await fsp.readFile(file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw e;
-    }
-  },
-  async open(file) {
-    const fd = openSync(file, "w", 0o600);
-    let closed = false;
-    const close = () => {
-      if (!closed) closeSync(fd);
-      closed = true;
-    };
-    try {
-      // A leftover temp file keeps its old mode across "w": force owner-only.
-      fchmodSync(fd, 0o600);
-    } catch (e) {
-      close();
-      throw e;
-    }
-    return {
-      write: async (data) => {
-        for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
-      },
-      sync: () => fsyncAsync(fd),
-      close: async () => close(),
-    };
-  },
-  rename: (from, to) =>
-    new Promise((resolve, reject) => rename(from, to, (e) => (e ? reject(e) : resolve()))),
-  async fsyncDir(dir) {
-    const fd = openSync(dir, "r");
-    try {
-      await fsyncAsync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  },
-};
-
-function fsyncAsync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
-}
+export const CHECKPOINT_VERSION = 2;
+/** Version 1 files (no sequence number) are still read, as sequence 0. */
+const READABLE_VERSIONS = [1, 2];
+const SPACE = 0x20;
 
 export type CheckpointErrorKind = "corrupt" | "version" | "io";
 
@@ -108,27 +46,57 @@ export class CheckpointError extends Error {
 }
 
 export type LoadResult =
-  | { ok: true; state: DatastoreState /** Set when there was no file: starting empty. */; warning?: string }
+  | {
+      ok: true;
+      state: DatastoreState;
+      /** Set when there was no file: starting empty. */
+      warning?: string;
+      /**
+       * Set when the newest slot was unreadable and the other one was used: a
+       * save torn by a crash (never acknowledged, so the older state is right)
+       * or damage (then the last acknowledged change may be missing: the caller
+       * should hold what the host shows in use, as for a lost checkpoint).
+       */
+      olderSlot?: string;
+    }
   | { ok: false; error: CheckpointError };
 
 export type SaveResult = { ok: true } | { ok: false; error: CheckpointError };
 
 interface FileFormat {
   version: number;
+  seq?: number;
   sha256: string;
   state: DatastoreState;
 }
 
-export function encodeCheckpoint(state: DatastoreState): string {
+export function encodeCheckpoint(state: DatastoreState, seq = 1): string {
   const body = JSON.stringify(state);
   const sha256 = createHash("sha256").update(body).digest("hex");
   // state last, so sha256 is checked against exactly these bytes on load
-  return `{"version":${CHECKPOINT_VERSION},"sha256":"${sha256}","state":${body}}\n`;
+  return `{"version":${CHECKPOINT_VERSION},"seq":${seq},"sha256":"${sha256}","state":${body}}\n`;
 }
 
+/** What one slot holds: a state and its sequence number, or why not. */
+type SlotRead =
+  | { kind: "missing" }
+  | { kind: "ok"; state: DatastoreState; seq: number }
+  | { kind: "bad"; error: CheckpointError };
+
 export class Checkpoint {
+  /** Slot 0; slot 1 is `${file}.b`. */
   readonly file: string;
   readonly #fs: CheckpointFs;
+  /** Which slot holds the newest complete state, and its sequence number; undefined: none yet. */
+  #newest: { slot: 0 | 1; seq: number } | undefined;
+  /** Each slot's size in bytes (a shorter save is padded to it). */
+  readonly #sizes = [0, 0];
+  /** Whether each slot file exists with content (else the next save there creates it). */
+  readonly #exists = [false, false];
+  readonly #handles: (SlotHandle | undefined)[] = [undefined, undefined];
+  #scanned = false;
+  /** Saves run one at a time (DurableDatastore already serializes them; this keeps direct callers safe). */
+  #tail: Promise<unknown> = Promise.resolve();
 
   // The default fs carries the soak test's crash point, inert unless its env variable is set.
   constructor(
@@ -139,54 +107,155 @@ export class Checkpoint {
     this.#fs = fs;
   }
 
-  get tempFile(): string {
-    return `${this.file}.tmp`;
+  get slotFiles(): readonly [string, string] {
+    return [this.file, `${this.file}.b`];
   }
 
-  async save(state: DatastoreState): Promise<SaveResult> {
-    const data = new TextEncoder().encode(encodeCheckpoint(state));
+  save(state: DatastoreState): Promise<SaveResult> {
+    const run = () => this.#save(state);
+    const p = this.#tail.then(run, run);
+    this.#tail = p;
+    return p;
+  }
+
+  async #save(state: DatastoreState): Promise<SaveResult> {
+    const fail = (e: unknown): SaveResult => ({
+      ok: false,
+      error: new CheckpointError("io", this.file, `save failed: ${(e as Error).message}`),
+    });
     try {
-      const h = await this.#fs.open(this.tempFile);
-      try {
-        await h.write(data);
-        await h.sync();
-      } finally {
-        await h.close();
-      }
-      await this.#fs.rename(this.tempFile, this.file);
-      await this.#fs.fsyncDir(path.dirname(this.file));
-      return { ok: true };
+      // A save before any load (tests, tools) must still not overwrite the newest slot.
+      if (!this.#scanned) await this.#read();
     } catch (e) {
-      return {
-        ok: false,
-        error: new CheckpointError("io", this.file, `save failed: ${(e as Error).message}`),
-      };
+      return fail(e);
     }
+    const target: 0 | 1 = this.#newest?.slot === 0 ? 1 : 0;
+    const seq = (this.#newest?.seq ?? 0) + 1;
+    const text = new TextEncoder().encode(encodeCheckpoint(state, seq));
+    const data = new Uint8Array(Math.max(text.length, this.#sizes[target]!)).fill(SPACE, text.length);
+    data.set(text);
+    try {
+      if (!this.#exists[target]) {
+        // First use of this slot: created whole (temp + rename), never torn.
+        await this.#fs.createSlot(this.slotFiles[target], data);
+        this.#exists[target] = true;
+      } else {
+        let slot = this.#handles[target];
+        if (slot === undefined) {
+          slot = await this.#fs.openSlot(this.slotFiles[target]);
+          this.#handles[target] = slot;
+        }
+        await slot.write(data);
+        await slot.sync();
+      }
+    } catch (e) {
+      // The target slot may now be torn: the other one still holds the newest state, and the next save
+      // tries this slot again. Reopen it then, in case the handle itself is what failed.
+      this.#handles[target]?.close();
+      this.#handles[target] = undefined;
+      return fail(e);
+    }
+    this.#sizes[target] = data.length;
+    this.#newest = { slot: target, seq };
+    return { ok: true };
   }
 
   async load(): Promise<LoadResult> {
-    let raw: Uint8Array | undefined;
+    let slots: [SlotRead, SlotRead];
     try {
-      raw = await this.#fs.readFile(this.file);
+      slots = await this.#read();
     } catch (e) {
       return {
         ok: false,
         error: new CheckpointError("io", this.file, `read failed: ${(e as Error).message}`),
       };
     }
-    if (raw === undefined) {
+    const [a, b] = slots;
+    if (a.kind === "missing" && b.kind === "missing") {
       return {
         ok: true,
         state: { assignments: [], cooldowns: [] },
         warning: `checkpoint ${this.file} missing: starting empty`,
       };
     }
-    return decodeCheckpoint(this.file, new TextDecoder().decode(raw));
+    const n = this.#newest;
+    if (n === undefined)
+      return { ok: false, error: a.kind === "bad" ? a.error : (b as { error: CheckpointError }).error };
+    const chosen = slots[n.slot] as { state: DatastoreState };
+    const other = slots[n.slot === 0 ? 1 : 0]!;
+    if (other.kind === "bad") {
+      return {
+        ok: true,
+        state: chosen.state,
+        olderSlot: `${other.error.message}; using the other slot (seq ${n.seq})`,
+      };
+    }
+    return { ok: true, state: chosen.state };
+  }
+
+  /**
+   * Renames both slot files to `<name>.<suffix>` (recovery keeps an unreadable
+   * checkpoint for forensics) and starts over: the next save creates slot 0.
+   */
+  async setAside(suffix: string): Promise<string[]> {
+    this.close();
+    const moved: string[] = [];
+    for (const f of this.slotFiles) {
+      const to = `${f}.${suffix}`;
+      if (
+        await rename(f, to).then(
+          () => true,
+          () => false,
+        )
+      )
+        moved.push(to);
+    }
+    this.#newest = undefined;
+    this.#sizes.fill(0);
+    this.#exists.fill(false);
+    this.#scanned = true;
+    return moved;
+  }
+
+  /** Closes the slots' file handles (shutdown, tests); a later save reopens them. */
+  close(): void {
+    for (const [i, h] of this.#handles.entries()) {
+      h?.close();
+      this.#handles[i] = undefined;
+    }
+  }
+
+  /** Reads both slots; remembers their sizes and which holds the newest valid state. */
+  async #read(): Promise<[SlotRead, SlotRead]> {
+    const raws = await Promise.all(this.slotFiles.map((f) => this.#fs.readFile(f)));
+    const reads = raws.map((raw, i): SlotRead => {
+      this.#sizes[i] = raw?.length ?? 0;
+      this.#exists[i] = raw !== undefined && raw.length > 0;
+      if (!this.#exists[i]) return { kind: "missing" };
+      const r = decodeSlot(this.slotFiles[i]!, new TextDecoder().decode(raw));
+      return r.ok ? { kind: "ok", state: r.state, seq: r.seq } : { kind: "bad", error: r.error };
+    }) as [SlotRead, SlotRead];
+    this.#newest = undefined;
+    for (const slot of [0, 1] as const) {
+      const r = reads[slot];
+      if (r.kind === "ok" && (this.#newest === undefined || r.seq > this.#newest.seq)) {
+        this.#newest = { slot, seq: r.seq };
+      }
+    }
+    this.#scanned = true;
+    return reads;
   }
 }
 
 export function decodeCheckpoint(file: string, text: string): LoadResult {
-  const corrupt = (why: string): LoadResult => ({
+  const r = decodeSlot(file, text);
+  return r.ok ? { ok: true, state: r.state } : r;
+}
+
+type DecodedSlot = { ok: true; state: DatastoreState; seq: number } | { ok: false; error: CheckpointError };
+
+function decodeSlot(file: string, text: string): DecodedSlot {
+  const corrupt = (why: string): DecodedSlot => ({
     ok: false,
     error: new CheckpointError("corrupt", file, why),
   });
@@ -198,16 +267,18 @@ export function decodeCheckpoint(file: string, text: string): LoadResult {
   }
   if (typeof parsed !== "object" || parsed === null) return corrupt("not a JSON object");
   const f = parsed as Partial<FileFormat>;
-  if (f.version !== CHECKPOINT_VERSION) {
+  if (typeof f.version !== "number" || !READABLE_VERSIONS.includes(f.version)) {
     return {
       ok: false,
       error: new CheckpointError(
         "version",
         file,
-        `version ${String(f.version)}, this ipamd reads ${CHECKPOINT_VERSION}`,
+        `version ${String(f.version)}, this ipamd reads ${READABLE_VERSIONS.join(" and ")}`,
       ),
     };
   }
+  const seq = f.version === 1 ? 0 : f.seq;
+  if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 0) return corrupt("bad sequence number");
   const body = JSON.stringify(f.state);
   if (
     typeof f.sha256 !== "string" ||
@@ -219,7 +290,7 @@ export function decodeCheckpoint(file: string, text: string): LoadResult {
   }
   const why = invalidState(f.state);
   if (why) return corrupt(why);
-  return { ok: true, state: f.state as DatastoreState };
+  return { ok: true, state: f.state as DatastoreState, seq };
 }
 
 const isStr = (v: unknown): v is string => typeof v === "string";

@@ -95,6 +95,11 @@ export class DurableDatastore {
     return { ok: true, released };
   }
 
+  /** Closes the checkpoint's files (shutdown, after the last persist). */
+  close(): void {
+    this.#cp.close();
+  }
+
   /** Resolves once a write that started AFTER this call has finished. */
   persist(): Promise<SaveResult> {
     return new Promise((resolve) => {

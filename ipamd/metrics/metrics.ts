@@ -24,7 +24,8 @@ export interface PoolSnapshot {
 // Pod set-up is ~2 ms when warm; EC2 calls are 50 ms-seconds. Buckets cover both.
 const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export type CheckpointErrorKind = "missing" | "corrupt" | "write";
+/** older-slot: the newest checkpoint slot was unreadable at start (a save torn by a crash, or damage). */
+export type CheckpointErrorKind = "missing" | "corrupt" | "older-slot" | "write";
 
 export class IpamdMetrics {
   readonly registry = new Registry();
@@ -116,7 +117,7 @@ export class IpamdMetrics {
     });
     this.checkpointErrors = new Counter({
       name: "vpccni_checkpoint_errors_total",
-      help: "Checkpoint problems: missing or corrupt at start, failed writes",
+      help: "Checkpoint problems: missing, corrupt or only the older slot readable at start; failed writes",
       labelNames: ["kind"],
       registers: r,
     });

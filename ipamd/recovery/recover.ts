@@ -5,10 +5,10 @@
 //  - One whose address only one source shows (lag) is kept; it is never
 //    handed out while the assignment lives.
 //  - A missing or corrupt checkpoint is reported (log + metric), the corrupt
-//    file is kept aside for forensics, and ipamd starts from EC2's state:
-//    never a crash loop.
+//    files are kept aside for forensics, and ipamd starts from EC2's state:
+//    never a crash loop. When only the newest of its two slots is unreadable
+//    the older one is used, and host routes are scanned as for a lost one.
 //  - Secondary ENIs' host links are set up again (idempotent).
-import { rename } from "node:fs/promises";
 import type { Ec2Api } from "../../cloud/ec2/types.ts";
 import type { ImdsApi } from "../../cloud/imds/types.ts";
 import type { Checkpoint } from "../datastore/checkpoint.ts";
@@ -42,7 +42,7 @@ export interface RecoveryDeps {
 export interface RecoveryReport {
   enis: number;
   addresses: number;
-  checkpoint: "ok" | "missing" | "corrupt";
+  checkpoint: "ok" | "missing" | "corrupt" | "older-slot";
   restored: number;
   dropped: Assignment[];
   /** Kept although their address is not in the pool right now (one source lags). */
@@ -72,12 +72,18 @@ export async function recover(d: RecoveryDeps): Promise<RecoveryReport> {
       checkpoint = "missing";
       metrics.checkpointError("missing");
       log.warn({ file: d.checkpoint.file }, loaded.warning);
+    } else if (loaded.olderSlot !== undefined) {
+      // Usually a save torn by a crash (never answered, so the older state is
+      // right); if it was damage instead, the host scan below covers the one
+      // change the older slot may lack.
+      checkpoint = "older-slot";
+      metrics.checkpointError("older-slot");
+      log.warn({ file: d.checkpoint.file }, loaded.olderSlot);
     }
   } else {
     checkpoint = "corrupt";
     metrics.checkpointError("corrupt");
-    const aside = `${d.checkpoint.file}.bad-${now}`;
-    await rename(d.checkpoint.file, aside).catch(() => undefined);
+    const aside = await d.checkpoint.setAside(`bad-${now}`);
     log.error(
       { err: loaded.error.message, keptAs: aside },
       "checkpoint unreadable: starting from EC2's state; live pods' addresses are taken from host routes",
@@ -109,7 +115,7 @@ export async function recover(d: RecoveryDeps): Promise<RecoveryReport> {
     );
   }
 
-  // Without a checkpoint, live pods are still on the host: hold their addresses.
+  // Without a (complete) checkpoint, live pods are still on the host: hold their addresses.
   let recoveredFromHost: Assignment[] = [];
   if (checkpoint !== "ok") {
     try {

@@ -3,7 +3,7 @@
 // an address unassigned behind ipamd's back, a node terminated.
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodeCheckpoint } from "../../ipamd/datastore/checkpoint.ts";
+import { Checkpoint, decodeCheckpoint } from "../../ipamd/datastore/checkpoint.ts";
 import type { Cluster } from "../harness/index.ts";
 import { pick, type Rng } from "../support/rng.ts";
 import { detachEni, keepOnTermination, terminate, unassignIp } from "./ec2-direct.ts";
@@ -21,9 +21,9 @@ export async function killAndRestart(cluster: Cluster, node: string, rng: Rng): 
 
 /**
  * Arms ipamd's test-only checkpoint trap (ipamd/datastore/checkpoint-trap.ts),
- * waits until a save is held halfway through writing the temp file, SIGKILLs
- * ipamd there, and checks what a crash at that point must leave: the previous
- * checkpoint intact and readable, the torn temp file never taken for it.
+ * waits until a save is held halfway through overwriting one of the two slots,
+ * SIGKILLs ipamd there, and checks what a crash at that point must leave: the
+ * torn slot never taken for the state, the other slot's (previous) state read.
  */
 export async function killMidCheckpoint(cluster: Cluster, node: string, trapFile: string, ledger: Ledger) {
   const hit = `${trapFile}.hit`;
@@ -40,10 +40,13 @@ export async function killMidCheckpoint(cluster: Cluster, node: string, trapFile
   rmSync(hit, { force: true });
   const n = cluster.node(node);
   const file = join(n.stateDir, CHECKPOINT_FILE);
-  const cp = decodeCheckpoint(file, readFileSync(file, "utf8"));
-  if (!cp.ok) ledger.violate(`${node}: checkpoint unreadable after a kill mid-write: ${cp.error.message}`);
-  const tmp = decodeCheckpoint(`${file}.tmp`, readFileSync(`${file}.tmp`, "utf8"));
-  if (tmp.ok) ledger.violate(`${node}: the temp file was complete: the kill did not land mid-write`);
+  const cp = new Checkpoint(file);
+  const loaded = await cp.load();
+  if (!loaded.ok)
+    ledger.violate(`${node}: checkpoint unreadable after a kill mid-write: ${loaded.error.message}`);
+  const torn = cp.slotFiles.filter((f) => existsSync(f) && !decodeCheckpoint(f, readFileSync(f, "utf8")).ok);
+  if (torn.length !== 1)
+    ledger.violate(`${node}: ${torn.length} torn slots after the kill, expected 1 (mid-write)`);
   await cluster.startIpamd(node);
 }
 

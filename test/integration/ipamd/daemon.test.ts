@@ -2,7 +2,7 @@
 // against the emulator over HTTP with the real AWS SDK, pod namespaces
 // plumbed for real; requests go over the real Unix socket.
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Cluster, createCluster, ipamdRequest } from "../../harness/index.ts";
@@ -188,7 +188,9 @@ describe.skipIf(!canUseNetns)("ipamd daemon against the emulator", () => {
   it("starts from EC2's state when the checkpoint is corrupt (reported, not a crash loop)", async () => {
     const n = cluster.node("a");
     await cluster.killIpamd("a", "SIGKILL");
-    writeFileSync(join(n.stateDir, "ipam-checkpoint.json"), "{ not json");
+    // Both slots of the checkpoint unreadable (one alone would be read from the other).
+    for (const f of ["ipam-checkpoint.json", "ipam-checkpoint.json.b"])
+      writeFileSync(join(n.stateDir, f), "{ not json");
     await cluster.startIpamd("a");
     const s = await status();
     expect(s.ready).toBe(true);
@@ -229,5 +231,25 @@ describe.skipIf(!canUseNetns)("ipamd daemon against the emulator", () => {
     expect(enis).toHaveLength(1);
     expect((await status()).counts.enis).toBe(1);
     expect(await cluster.metrics("a")).toMatch(/vpccni_planner_actions_total\{kind="delete-eni"\} [1-9]/);
+  });
+  it("reads the older checkpoint slot when the newest is torn (reported, host scanned)", async () => {
+    const n = cluster.node("a");
+    await cluster.killIpamd("a", "SIGKILL");
+    const slots = ["ipam-checkpoint.json", "ipam-checkpoint.json.b"].map((f) => join(n.stateDir, f));
+    const seqOf = (f: string) => (JSON.parse(readFileSync(f, "utf8")) as { seq: number }).seq;
+    const newest = slots.reduce((a, b) => (seqOf(a) >= seqOf(b) ? a : b));
+    // What a kill mid-overwrite leaves: the new bytes' first half, then what was there (here: nothing).
+    const json = readFileSync(newest, "utf8").trimEnd();
+    writeFileSync(newest, json.slice(0, json.length >> 1));
+    await cluster.startIpamd("a");
+    expect((await status()).ready).toBe(true);
+    expect(await cluster.metrics("a")).toMatch(/vpccni_checkpoint_errors_total\{kind="older-slot"\} 1/);
+    // The older slot's assignments are what ipamd holds now (plus any the host scan found).
+    const older = slots.find((f) => f !== newest)!;
+    const olderIps = (
+      JSON.parse(readFileSync(older, "utf8")) as { state: { assignments: { ip: string }[] } }
+    ).state.assignments.map((a) => a.ip);
+    const held = (await cluster.introspect("a", "/v1/assignments")) as { ip: string }[];
+    expect(held.map((a) => a.ip)).toEqual(expect.arrayContaining(olderIps));
   });
 });

@@ -98,13 +98,27 @@ describe("ADD: persist and plumb concurrently", () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** Every save passes here before anything of it reaches the file: hold it, or make it fail. */
+  const gateSave = async () => {
+    fsCtl.saves++;
+    await fsCtl.hold;
+    if (fsCtl.fail) throw new Error("EIO");
+  };
   const controlledFs: CheckpointFs = {
     ...nodeCheckpointFs,
-    async rename(from, to) {
-      fsCtl.saves++;
-      await fsCtl.hold;
-      if (fsCtl.fail) throw new Error("EIO");
-      return nodeCheckpointFs.rename(from, to);
+    async createSlot(file, data) {
+      await gateSave();
+      return nodeCheckpointFs.createSlot(file, data);
+    },
+    async openSlot(file) {
+      const slot = await nodeCheckpointFs.openSlot(file);
+      return {
+        ...slot,
+        async write(data) {
+          await gateSave();
+          return slot.write(data);
+        },
+      };
     },
   };
 

@@ -1,6 +1,6 @@
 // The request handlers with a real Datastore and a real checkpoint file
 // (temp dir); only PodPlumbing and the pool signals are stand-ins.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -50,8 +50,12 @@ describe("IpamdHandlers", () => {
   let forgotten: string[];
   let ready: boolean;
   let h: IpamdHandlers;
-  const onDisk = () =>
-    JSON.parse(readFileSync(join(dir, "cp.json"), "utf8")).state.assignments as { ip: string }[];
+  /** What a restarted ipamd would load (the newest of the checkpoint's two slots). */
+  const onDisk = async () => {
+    const r = await new Checkpoint(join(dir, "cp.json")).load();
+    if (!r.ok) throw r.error;
+    return r.state.assignments;
+  };
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "ipamd-h-"));
@@ -123,7 +127,7 @@ describe("IpamdHandlers", () => {
       subnetGateway: "10.0.1.1",
       podGateway: "169.254.1.1",
     });
-    expect(onDisk().map((a) => a.ip)).toEqual(["10.0.1.5"]);
+    expect((await onDisk()).map((a) => a.ip)).toEqual(["10.0.1.5"]);
     expect(plumbing.adds[0]).toMatchObject({ podIp: "10.0.1.5", eniTable: 2, mtu: 9001 });
   });
 
@@ -144,7 +148,7 @@ describe("IpamdHandlers", () => {
     expect(!r.ok && r.error.code).toBe(4);
     expect(!r.ok && r.error.msg).toContain("already exists");
     expect(ds.counts(Date.now())).toMatchObject({ assigned: 0, available: 1, cooldown: 0 });
-    expect(onDisk()).toEqual([]);
+    expect(await onDisk()).toEqual([]);
   });
 
   it("DEL releases into cooldown, is idempotent, and keeps the address if unplumbing fails", async () => {
@@ -158,7 +162,7 @@ describe("IpamdHandlers", () => {
     const r = await del("c2");
     expect(r.ok).toBe(false);
     expect(ds.get(key("c2"))?.ip).toBeDefined();
-    expect(onDisk()).toHaveLength(1);
+    expect(await onDisk()).toHaveLength(1);
   });
 
   it("GC releases what the runtime no longer lists, only in that network", async () => {
@@ -179,7 +183,7 @@ describe("IpamdHandlers", () => {
         .map((a) => a.key.containerId)
         .sort(),
     ).toEqual(["c2", "c3"]);
-    expect(onDisk()).toHaveLength(2);
+    expect(await onDisk()).toHaveLength(2);
   });
 
   it("CHECK refuses an address the runtime did not get", async () => {

@@ -2,10 +2,11 @@
 // yields the old or the new state, never a mix, never a throw.
 //
 // CrashFs models what survives: file contents are durable after sync(),
-// directory entries (create, rename) after fsyncDir(). A "crash" throws from
-// the chosen operation; the disk afterwards is viewed three ways: process
-// crash only (everything the kernel had), power loss (only what was synced),
-// and power loss where directory changes happened to reach the disk anyway.
+// directory entries (a created slot's rename) after the directory's fsync. A "crash" throws from
+// the chosen operation; a torn write leaves half the new bytes over the old
+// ones (either half). The disk afterwards is viewed three ways: process crash
+// only (everything the kernel had), power loss (only what was synced), and
+// power loss where directory changes happened to reach the disk anyway.
 
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -13,10 +14,10 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   Checkpoint,
-  type CheckpointFileHandle,
   type CheckpointFs,
   decodeCheckpoint,
   encodeCheckpoint,
+  type SlotHandle,
 } from "../../../ipamd/datastore/checkpoint.ts";
 import type { DatastoreState } from "../../../ipamd/datastore/types.ts";
 
@@ -27,13 +28,16 @@ interface Inode {
 
 class Crash extends Error {}
 
+type Torn = "none" | "first-half" | "second-half";
+
 class CrashFs implements CheckpointFs {
   dir = new Map<string, Inode>();
   durableDir = new Map<string, Inode>();
   ops = 0;
-  /** Throw at the op with this number (0-based); "partial" writes half the data first. */
+  /** Throw at the op with this number (0-based). */
   crashAt = -1;
-  partial = false;
+  /** At a crashing write, which half of the new bytes reached the file. */
+  torn: Torn = "none";
 
   #step(): void {
     if (this.ops++ === this.crashAt) throw new Crash(`crash at op ${this.crashAt}`);
@@ -42,47 +46,49 @@ class CrashFs implements CheckpointFs {
   async readFile(file: string) {
     return this.dir.get(file)?.data.slice();
   }
-  async open(file: string): Promise<CheckpointFileHandle> {
+  /** Temp file written, synced, renamed over `file`, directory synced: four steps, each may crash. */
+  async createSlot(file: string, data: Uint8Array) {
+    const tmp = `${file}.tmp`;
     this.#step();
-    let ino = this.dir.get(file);
-    if (ino) ino.data = new Uint8Array();
-    else {
-      ino = { data: new Uint8Array(), synced: new Uint8Array() };
-      this.dir.set(file, ino);
-    }
-    const node = ino;
+    const ino: Inode = { data: new Uint8Array(), synced: new Uint8Array() };
+    this.dir.set(tmp, ino);
+    if (this.ops === this.crashAt && this.torn !== "none") ino.data = data.slice(0, data.length >> 1);
+    this.#step();
+    ino.data = data.slice();
+    this.#step();
+    ino.synced = ino.data.slice();
+    this.dir.set(file, ino);
+    this.dir.delete(tmp);
+    this.#step();
+    this.durableDir = new Map(this.dir);
+  }
+  async openSlot(file: string): Promise<SlotHandle> {
+    this.#step();
+    const node = this.dir.get(file);
+    if (!node) throw new Error(`ENOENT: ${file}`);
     return {
       write: async (d) => {
-        if (this.ops === this.crashAt && this.partial)
-          node.data = concat(node.data, d.slice(0, d.length >> 1));
+        if (this.ops === this.crashAt && this.torn !== "none") {
+          const half = d.length >> 1;
+          node.data =
+            this.torn === "first-half"
+              ? overlay(node.data, d.slice(0, half), 0)
+              : overlay(node.data, d.slice(half), half);
+        }
         this.#step();
-        node.data = concat(node.data, d);
+        node.data = overlay(node.data, d, 0);
       },
       sync: async () => {
         this.#step();
         node.synced = node.data.slice();
       },
-      close: async () => {
-        this.#step();
-      },
+      close: () => undefined,
     };
   }
-  async rename(from: string, to: string) {
-    this.#step();
-    const ino = this.dir.get(from);
-    if (!ino) throw new Error("ENOENT");
-    this.dir.set(to, ino);
-    this.dir.delete(from);
-  }
-  async fsyncDir() {
-    this.#step();
-    this.durableDir = new Map(this.dir);
-  }
-
   /** The disk after the crash, seen one of three ways. */
   after(view: "process" | "power" | "power-dirs-persisted"): CrashFs {
     const out = new CrashFs();
-    const src = view === "process" ? this.dir : view === "power" ? this.durableDir : this.dir;
+    const src = view === "power" ? this.durableDir : this.dir;
     for (const [name, ino] of src) {
       const data = view === "process" ? ino.data : ino.synced;
       out.dir.set(name, { data: data.slice(), synced: data.slice() });
@@ -92,10 +98,11 @@ class CrashFs implements CheckpointFs {
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const o = new Uint8Array(a.length + b.length);
-  o.set(a);
-  o.set(b, a.length);
+/** `d` written over `base` at offset `at` (pwrite): the file grows if needed, bytes beyond stay. */
+function overlay(base: Uint8Array, d: Uint8Array, at: number): Uint8Array {
+  const o = new Uint8Array(Math.max(base.length, at + d.length));
+  o.set(base);
+  o.set(d, at);
   return o;
 }
 
@@ -116,47 +123,88 @@ function state(n: number): DatastoreState {
   };
 }
 
-describe("checkpoint: crash at every write point", () => {
-  const OLD = state(3);
-  const NEW = state(4);
-  // open, write, sync, close, rename, fsyncDir
-  const OPS = 6;
+const EMPTY: DatastoreState = { assignments: [], cooldowns: [] };
 
-  for (const hadOld of [true, false]) {
+describe("checkpoint: crash at every write point", () => {
+  // Saves done (and acknowledged) before the one that crashes: none, one (slot 0
+  // exists), two (both slots exist; the crashing save overwrites slot 0 in place,
+  // shrinking, so it is padded). The crashing save writes NEW.
+  const before: [string, DatastoreState[]][] = [
+    ["no slot yet", []],
+    ["one slot", [state(3)]],
+    ["both slots", [state(6), state(3)]],
+  ];
+  const NEW = state(4);
+  // createSlot: create temp, write, sync, rename+fsyncDir; openSlot: open, write, sync
+  const OPS = 4;
+
+  for (const [name, earlier] of before) {
     for (let at = 0; at < OPS; at++) {
-      for (const partial of at === 1 ? [false, true] : [false]) {
-        it(`${hadOld ? "old file" : "no file"}, crash at op ${at}${partial ? " mid-write" : ""}`, async () => {
+      for (const torn of at === 1 ? (["none", "first-half", "second-half"] as const) : (["none"] as const)) {
+        it(`${name}, crash at op ${at}${torn === "none" ? "" : ` (${torn} written)`}`, async () => {
           const disk = new CrashFs();
-          if (hadOld) expect(await new Checkpoint(FILE, disk).save(OLD)).toEqual({ ok: true });
+          for (const st of earlier) expect(await new Checkpoint(FILE, disk).save(st)).toEqual({ ok: true });
           disk.ops = 0;
           disk.crashAt = at;
-          disk.partial = partial;
+          disk.torn = torn;
           const r = await new Checkpoint(FILE, disk).save(NEW);
-          expect(r.ok).toBe(false); // the API must not answer: the caller rolls back
+          // A save that reaches no crash point (no fsyncDir needed) succeeded: then NEW is expected.
+          const crashed = disk.ops > at;
+          expect(r.ok).toBe(!crashed); // a failed save must not be answered: the caller rolls back
+          const last = earlier.at(-1) ?? EMPTY;
           for (const view of ["process", "power", "power-dirs-persisted"] as const) {
             const loaded = await new Checkpoint(FILE, disk.after(view)).load();
             expect(loaded.ok, `${view}: ${loaded.ok ? "" : loaded.error.message}`).toBe(true);
             if (!loaded.ok) continue;
-            const expected = hadOld ? [OLD, NEW] : [{ assignments: [], cooldowns: [] }, NEW];
-            expect(expected).toContainEqual(loaded.state);
+            if (crashed) expect([last, NEW]).toContainEqual(loaded.state);
+            else if (view !== "power") expect(loaded.state).toEqual(NEW);
           }
+          // Acknowledged saves are never lost, even to a power loss.
+          if (!crashed)
+            expect(await new Checkpoint(FILE, disk.after("power")).load()).toMatchObject({
+              ok: true,
+              state: NEW,
+            });
         });
       }
     }
   }
 
-  it("after a crash, the next save wins and the leftover temp file is ignored", async () => {
+  it("after a torn write, load takes the other slot; the next save overwrites the torn one and wins", async () => {
     const disk = new CrashFs();
-    await new Checkpoint(FILE, disk).save(OLD);
+    await new Checkpoint(FILE, disk).save(state(1));
+    await new Checkpoint(FILE, disk).save(state(2));
     disk.ops = 0;
-    disk.crashAt = 2;
-    await new Checkpoint(FILE, disk).save(NEW);
-    const rebooted = disk.after("process");
-    expect(rebooted.dir.has(`${FILE}.tmp`)).toBe(true);
+    disk.crashAt = 1; // the write of the third save, over slot 0
+    disk.torn = "first-half";
+    expect((await new Checkpoint(FILE, disk).save(state(3))).ok).toBe(false);
+    const rebooted = disk.after("process"); // the torn bytes are in the file
     const cp = new Checkpoint(FILE, rebooted);
-    expect(await cp.load()).toEqual({ ok: true, state: OLD });
-    expect(await cp.save(NEW)).toEqual({ ok: true });
-    expect(await new Checkpoint(FILE, rebooted.after("power")).load()).toEqual({ ok: true, state: NEW });
+    const loaded = await cp.load();
+    expect(loaded).toMatchObject({ ok: true, state: state(2) });
+    expect(loaded.ok && loaded.olderSlot).toContain("using the other slot");
+    expect(await cp.save(state(4))).toEqual({ ok: true });
+    expect(await new Checkpoint(FILE, rebooted.after("power")).load()).toEqual({ ok: true, state: state(4) });
+  });
+
+  it("saves alternate between the two slots with rising sequence numbers", async () => {
+    const disk = new CrashFs();
+    const cp = new Checkpoint(FILE, disk);
+    for (let i = 1; i <= 4; i++) expect(await cp.save(state(i))).toEqual({ ok: true });
+    const seqOf = (f: string) => JSON.parse(new TextDecoder().decode(disk.dir.get(f)!.data)).seq as number;
+    expect([seqOf(FILE), seqOf(`${FILE}.b`)]).toEqual([3, 4]);
+    expect(await new Checkpoint(FILE, disk).load()).toEqual({ ok: true, state: state(4) });
+  });
+
+  it("a version 1 file (one file, no sequence number) loads, and the next save goes to the other slot", async () => {
+    const disk = new CrashFs();
+    const v1 = encodeCheckpoint(state(2)).replace('"version":2,"seq":1,', '"version":1,');
+    disk.dir.set(FILE, { data: new TextEncoder().encode(v1), synced: new Uint8Array() });
+    const cp = new Checkpoint(FILE, disk);
+    expect(await cp.load()).toEqual({ ok: true, state: state(2) });
+    expect(await cp.save(state(3))).toEqual({ ok: true });
+    expect(new TextDecoder().decode(disk.dir.get(FILE)!.data)).toBe(v1);
+    expect(await new Checkpoint(FILE, disk).load()).toEqual({ ok: true, state: state(3) });
   });
 });
 
@@ -172,7 +220,7 @@ describe("checkpoint: decoding", () => {
   });
 
   it("wrong version is a typed error", () => {
-    const r = decodeCheckpoint(FILE, text.replace('"version":1', '"version":2'));
+    const r = decodeCheckpoint(FILE, text.replace('"version":2', '"version":3'));
     expect(r).toMatchObject({ ok: false, error: { kind: "version", file: FILE } });
   });
 
@@ -191,7 +239,7 @@ describe("checkpoint: decoding", () => {
 });
 
 describe("checkpoint: the real file system", () => {
-  it("missing file: empty state with a warning; save + load round-trips; stale temp ignored", async () => {
+  it("missing: empty state with a warning; save + load round-trip; owner-only; shorter saves padded", async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "ckpt-"));
     try {
       const file = path.join(dir, "ipam-checkpoint.json");
@@ -199,12 +247,18 @@ describe("checkpoint: the real file system", () => {
       const first = await cp.load();
       expect(first).toMatchObject({ ok: true, state: { assignments: [], cooldowns: [] } });
       expect(first.ok && first.warning).toContain("missing");
-      await fs.writeFile(`${file}.tmp`, "garbage{");
       expect(await cp.save(state(5))).toEqual({ ok: true });
-      expect(await cp.load()).toEqual({ ok: true, state: state(5) });
+      expect(await cp.save(state(6))).toEqual({ ok: true });
+      expect(await cp.save(state(1))).toEqual({ ok: true }); // over slot 0, which held 5
+      cp.close();
+      expect(await new Checkpoint(file).load()).toEqual({ ok: true, state: state(1) });
+      // In place: slot 0 kept its size (padded with spaces), so its metadata did not change.
+      expect((await fs.stat(file)).size).toBe(encodeCheckpoint(state(5), 1).length);
       expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
+      expect((await fs.stat(`${file}.b`)).mode & 0o777).toBe(0o600);
       await fs.writeFile(file, "{trunc");
-      expect(await cp.load()).toMatchObject({ ok: false, error: { kind: "corrupt" } });
+      await fs.writeFile(`${file}.b`, "{trunc");
+      expect(await new Checkpoint(file).load()).toMatchObject({ ok: false, error: { kind: "corrupt" } });
       const noDir = new Checkpoint(path.join(dir, "nope", "x.json"));
       expect(await noDir.save(state(1))).toMatchObject({ ok: false, error: { kind: "io" } });
     } finally {
