@@ -9,6 +9,9 @@
 // - every pod gets a fresh network namespace created beforehand (unmeasured);
 // - the measuring process runs inside the node namespace (nsenter --net) and
 //   fork/execs both plugins directly, CNI env + config on stdin, as a runtime;
+// - both plugins' binaries are staged the same way first (bench/lib/staged-
+//   plugins.ts: fresh copies, page cache dropped), since exec time depends on
+//   the page-cache state of a binary, a lot for our 107 MB Bun executable;
 // - interleaved: pod i of each side alternately, order flipped every round;
 //   all ADDs, then all DELs (pods stay up meanwhile, as on a busy node).
 //   node bench/add.ts [--smoke] [--pods N]
@@ -22,6 +25,7 @@ import type { AddJob, AddSamples } from "./add/job.ts";
 import { isSmoke, loadNote, printHeadline, resultsDir } from "./lib/cli.ts";
 import { createNetnsBatch } from "./lib/netns.ts";
 import { writeReport } from "./lib/report.ts";
+import { stagePlugins } from "./lib/staged-plugins.ts";
 import { fmt, ratio, type Summary, summarize } from "./lib/stats.ts";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
@@ -57,6 +61,8 @@ const cluster = await createCluster({
   ],
 });
 const node = cluster.nodes[0]!;
+// Both sides' binaries copied fresh into one directory, page cache dropped (see staged-plugins.ts).
+const staged = stagePlugins([join(REPO, "build/vpc-cni"), "/usr/lib/cni/ptp", "/usr/lib/cni/host-local"]);
 const ipamDir = mkdtempSync(join(tmpdir(), "vcb-hostlocal-"));
 let ours: ReturnType<typeof createNetnsBatch> | undefined;
 let ref: ReturnType<typeof createNetnsBatch> | undefined;
@@ -77,19 +83,19 @@ try {
   const job: AddJob = {
     n: N,
     warmup: WARMUP,
-    cniPath: [join(REPO, "build"), "/usr/lib/cni"].join(":"),
+    cniPath: staged.dir,
     sides: [
       {
         name: OURS,
         tag: "o",
-        bin: join(REPO, "build/vpc-cni"),
+        bin: staged.path(join(REPO, "build/vpc-cni")),
         conf: { ...plugin, cniVersion: node.conflist.cniVersion, name: node.conflist.name },
         netns: ours.paths,
       },
       {
         name: REF,
         tag: "r",
-        bin: "/usr/lib/cni/ptp",
+        bin: staged.path("/usr/lib/cni/ptp"),
         conf: {
           cniVersion: "1.0.0",
           name: "bench-ptp",
@@ -112,6 +118,7 @@ try {
   ours?.deleteAll();
   ref?.deleteAll();
   rmSync(ipamDir, { recursive: true, force: true });
+  staged.remove();
   await cluster.destroy();
 }
 
@@ -159,6 +166,7 @@ const s = {
 const row = (name: string, x: Summary) =>
   `${name.padEnd(22)} p50 ${fmt(x.p50).padStart(6)}  p90 ${fmt(x.p90).padStart(6)}  p99 ${fmt(x.p99).padStart(6)} ms  (n=${x.n})`;
 console.log(`${N} pods per side (+${WARMUP} warm-up), interleaved, spawn-to-exit wall time; ${loadNote()}`);
+console.log("both sides' binaries: fresh copies in one directory, page cache dropped before the warm-up");
 console.log(row(`ADD ${OURS}`, s.addOurs));
 console.log(row(`ADD ${REF}`, s.addRef));
 console.log(row(`DEL ${OURS}`, s.delOurs));
