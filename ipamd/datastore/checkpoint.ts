@@ -202,13 +202,12 @@ export class Checkpoint {
     const moved: string[] = [];
     for (const f of this.slotFiles) {
       const to = `${f}.${suffix}`;
-      if (
-        await rename(f, to).then(
-          () => true,
-          () => false,
-        )
-      )
+      try {
+        await rename(f, to);
         moved.push(to);
+      } catch {
+        // A missing slot has nothing to keep.
+      }
     }
     this.#newest = undefined;
     this.#sizes.fill(0);
