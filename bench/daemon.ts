@@ -9,6 +9,7 @@
 //     injected (bench/daemon/host.ts); datastore + checkpoint persistence real.
 //   node bench/daemon.ts [--smoke]
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createCluster, type Pod } from "../test/harness/index.ts";
@@ -19,6 +20,14 @@ import { createNetnsBatch } from "./lib/netns.ts";
 import { writeReport } from "./lib/report.ts";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
+
+/** deploy/ipamd-node-flags: one flag per line, # comments. */
+function ipamdNodeFlags(): string[] {
+  return readFileSync(`${REPO}deploy/ipamd-node-flags`, "utf8")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
+}
 const smoke = isSmoke();
 const PODS = smoke ? 10 : 250;
 const IDLE_MS = smoke ? 2_000 : 65_000; // > one reconcile interval (60 s)
@@ -80,6 +89,8 @@ async function throughput(): Promise<LoadResult> {
       `--net=${ns.paths[0]!}`,
       "--",
       process.execPath,
+      // The V8 flags production ipamd runs with (deploy/ipamd.sh), so the numbers are its numbers.
+      ...ipamdNodeFlags(),
       `${REPO}bench/daemon/host.ts`,
       String(LOAD_WORKERS * 2),
     ],
@@ -117,7 +128,7 @@ console.log(
   `  churn ${fp.churnSecs.toFixed(0)} s (${fp.churnOps} ADD/DEL via the plugin, ${(fp.churnOps / fp.churnSecs).toFixed(1)}/s, sequential): CPU ${fp.churn.cpuPct.toFixed(1)} % of a core, RSS max ${fp.churn.rssMaxMiB.toFixed(1)} MiB`,
 );
 console.log(
-  `throughput: in-process Daemon with a NO-OP PodPlumbing injected (DaemonDeps.plumbing); datastore + checkpoint (fsync) real; ${LOAD_WORKERS} concurrent clients over the Unix socket, ADD then DEL each`,
+  `throughput: in-process Daemon with a NO-OP PodPlumbing injected (DaemonDeps.plumbing), ipamd's V8 flags (${ipamdNodeFlags().join(" ")}); datastore + checkpoint (fdatasync) real; ${LOAD_WORKERS} concurrent clients over the Unix socket, ADD then DEL each`,
 );
 console.log(
   `  ${load.ops} ops in ${load.seconds.toFixed(1)} s = ${load.opsPerSec.toFixed(0)} ops/s (errors ${load.errors}${load.firstError ? `: ${load.firstError}` : ""})`,
