@@ -200,7 +200,8 @@ export const SETTINGS_DOC: readonly SettingDoc[] = Object.freeze([
   {
     name: "VPC_CNI_STATE_DIR",
     default: "/var/lib/vpc-cni",
-    meaning: "Directory of the assignment checkpoint (ipam-checkpoint.json).",
+    meaning:
+      "Directory of the assignment checkpoint (ipam-checkpoint.json and its second slot ipam-checkpoint.json.b).",
   },
   {
     name: "VPC_CNI_EC2_RATE_FRACTION",
