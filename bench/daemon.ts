@@ -6,7 +6,9 @@
 //     sequentially, pod count kept at PODS).
 //  2. Assign + release throughput through the Unix socket with the plugin's
 //     protocol, against the in-process Daemon with a no-op PodPlumbing
-//     injected (bench/daemon/host.ts); datastore + checkpoint persistence real.
+//     injected and logging off (bench/daemon/host.ts), run with ipamd's V8
+//     flags; datastore + checkpoint persistence real. Production ipamd also
+//     logs one line per ADD/DEL: not counted here.
 //   node bench/daemon.ts [--smoke]
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -128,7 +130,7 @@ console.log(
   `  churn ${fp.churnSecs.toFixed(0)} s (${fp.churnOps} ADD/DEL via the plugin, ${(fp.churnOps / fp.churnSecs).toFixed(1)}/s, sequential): CPU ${fp.churn.cpuPct.toFixed(1)} % of a core, RSS max ${fp.churn.rssMaxMiB.toFixed(1)} MiB`,
 );
 console.log(
-  `throughput: in-process Daemon with a NO-OP PodPlumbing injected (DaemonDeps.plumbing), ipamd's V8 flags (${ipamdNodeFlags().join(" ")}); datastore + checkpoint (fdatasync) real; ${LOAD_WORKERS} concurrent clients over the Unix socket, ADD then DEL each`,
+  `throughput: in-process Daemon with a NO-OP PodPlumbing injected (DaemonDeps.plumbing) and logging off, ipamd's V8 flags (${ipamdNodeFlags().join(" ")}); datastore + checkpoint (fdatasync) real; ${LOAD_WORKERS} concurrent clients over the Unix socket, ADD then DEL each`,
 );
 console.log(
   `  ${load.ops} ops in ${load.seconds.toFixed(1)} s = ${load.opsPerSec.toFixed(0)} ops/s (errors ${load.errors}${load.firstError ? `: ${load.firstError}` : ""})`,
