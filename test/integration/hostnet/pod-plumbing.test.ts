@@ -1,14 +1,16 @@
 // Pod plumbing against real namespaces: a "node" namespace is the host side
 // (hostNetnsPath), pods are separate namespaces.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { hostVethName } from "../../../ipamd/hostnet/naming.ts";
 import { ADD_STEPS, type AddStep, NetlinkPodPlumbing } from "../../../ipamd/hostnet/pod-plumbing.ts";
+import { Rtnl } from "../../../ipamd/hostnet/rtnl.ts";
 import { HostnetError, type PodNetworkSpec } from "../../../ipamd/hostnet/types.ts";
 import { createNetns, ipJson, type TestNetns } from "../../support/netns.ts";
 import { canUseNetns } from "../../support/privileges.ts";
 import { links, routesOf, rulesOf, snapshot, sysctlSet, tcpReachable } from "./helpers.ts";
 
 const NODE_IP = "10.99.0.1";
+const originalCreateVeth = Rtnl.prototype.createVeth;
 
 describe.skipIf(!canUseNetns)("NetlinkPodPlumbing (real namespaces)", () => {
   let node: TestNetns;
@@ -92,6 +94,33 @@ describe.skipIf(!canUseNetns)("NetlinkPodPlumbing (real namespaces)", () => {
 
     expect(await plumbing.check(spec)).toEqual([]);
     expect(await tcpReachable(pod.name, node.name, NODE_IP, 7001)).toBe(true);
+  });
+
+  it("without the kernel's echo of the new veth (Linux < 6.3) it looks both ends up instead", async () => {
+    // The echo is what spares ADD its link lookups; a kernel that ignores NLM_F_ECHO answers with a bare ACK.
+    const create = vi.spyOn(Rtnl.prototype, "createVeth").mockImplementation(async function (
+      this: Rtnl,
+      ...args: Parameters<Rtnl["createVeth"]>
+    ) {
+      await originalCreateVeth.apply(this, args);
+      return undefined;
+    });
+    try {
+      const { pod, spec } = newPod(2);
+      const res = await plumbing.add(spec);
+      expect(create).toHaveBeenCalled();
+      const [podLink] = ipJson<{ address: string; flags: string[] }[]>(
+        ["link", "show", "dev", "eth0"],
+        pod.name,
+      );
+      const [hostLink] = ipJson<{ address: string }[]>(["link", "show", spec.hostVethName], node.name);
+      expect(res.podInterface.mac).toBe(podLink?.address);
+      expect(res.hostInterface.mac).toBe(hostLink?.address);
+      expect(podLink?.flags).toContain("UP");
+      expect(await plumbing.check(spec)).toEqual([]);
+    } finally {
+      create.mockRestore();
+    }
   });
 
   it("two pods on the node reach each other through it", async () => {
