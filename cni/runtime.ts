@@ -3,12 +3,13 @@
 // Node (`node cni/main.ts`, for debugging) and in the Bun-compiled binary.
 //
 // Why: in the Bun binary every node:* builtin is a JS module loaded on first
-// import, and node:fs alone costs ~1 ms of a ~5 ms process. Bun's own
-// Bun.stdin / Bun.write / Bun.file().stat / Bun.connect are native. Measured
-// side by side (200 interleaved execs each, p50 wall, stand-in ipamd): with
-// node:fs for stdin, stdout and the netns stat VERSION 6.71 / ADD 9.97 /
-// DEL 9.72 ms; with Bun's APIs only 5.10 / 8.18 / 8.00 ms. Under Node the
-// builtins are loaded lazily (process.getBuiltinModule), never by the binary.
+// import, and node:fs alone costs ~1 ms of a ~5 ms process (trivial binaries
+// with and without it, 300 interleaved execs). Bun's own Bun.stdin /
+// Bun.write / Bun.file().stat / Bun.connect are native. Side by side, both
+// variants built at the same moment (400 interleaved execs, p50 wall, stand-in
+// ipamd): with node:fs VERSION 5.86 / ADD 8.79 / DEL 8.64 ms; with Bun's APIs
+// 4.83 / 8.20 / 8.01 ms. Under Node the builtins are loaded lazily
+// (process.getBuiltinModule), never by the binary.
 // node:net vs Bun.connect, earlier: trivial Bun binary 13.3 ms, with a
 // node:net round trip 19.1 ms, with a Bun.connect round trip 14.0 ms.
 
