@@ -11,25 +11,18 @@
 //     logs one line per ADD/DEL: not counted here.
 //   node bench/daemon.ts [--smoke]
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createCluster, type Pod } from "../test/harness/index.ts";
 import { assignReleaseLoad, type LoadResult } from "./daemon/load.ts";
 import { measureUsage, type Usage } from "./daemon/proc.ts";
 import { isSmoke, loadNote, printHeadline, resultsDir } from "./lib/cli.ts";
+import { ipamdNodeFlags } from "./lib/ipamd-flags.ts";
 import { createNetnsBatch } from "./lib/netns.ts";
 import { writeReport } from "./lib/report.ts";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
 
-/** deploy/ipamd-node-flags: one flag per line, # comments. */
-function ipamdNodeFlags(): string[] {
-  return readFileSync(`${REPO}deploy/ipamd-node-flags`, "utf8")
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "" && !l.startsWith("#"));
-}
 const smoke = isSmoke();
 const PODS = smoke ? 10 : 250;
 const IDLE_MS = smoke ? 2_000 : 65_000; // > one reconcile interval (60 s)

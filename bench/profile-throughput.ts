@@ -1,7 +1,7 @@
 // bench:daemon's throughput half alone (same host, same load), repeatable in
 // ~15 s, optionally under `node --cpu-prof` so the server's hot spots show:
 //   node bench/profile-throughput.ts [seconds=10] [--cpu-prof=<dir>] [--v8=<flag,flag>]
-// --v8: flags for the host process (e.g. ipamd's deploy/ipamd-node-flags).
+// --v8: flags for the host process (default: ipamd's deploy/ipamd-node-flags).
 // Starts bench/daemon/host.ts in a throwaway netns exactly as bench/daemon.ts does.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -9,6 +9,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { assignReleaseLoad } from "./daemon/load.ts";
 import { loadNote } from "./lib/cli.ts";
+import { ipamdNodeFlags } from "./lib/ipamd-flags.ts";
 import { createNetnsBatch } from "./lib/netns.ts";
 
 delete process.env["NODE_EXTRA_CA_CERTS"];
@@ -16,7 +17,9 @@ const REPO = fileURLToPath(new URL("../", import.meta.url));
 const WORKERS = 32;
 const seconds = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 10);
 const prof = process.argv.find((a) => a.startsWith("--cpu-prof="))?.slice(11);
-const v8 = (process.argv.find((a) => a.startsWith("--v8="))?.slice(5) ?? "").split(",").filter(Boolean);
+// Default: ipamd's own flags; --v8= (empty) runs with V8's defaults.
+const v8Arg = process.argv.find((a) => a.startsWith("--v8="))?.slice(5);
+const v8 = v8Arg === undefined ? ipamdNodeFlags() : v8Arg.split(",").filter(Boolean);
 const ns = createNetnsBatch("tp", 1);
 const child = spawn(
   "nsenter",

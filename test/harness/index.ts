@@ -14,6 +14,7 @@ export {
   createCniRunner,
   type RuntimeConf,
 } from "./cni-runner.ts";
+export type { EniView } from "./introspection.ts";
 export { ipamdRequest } from "./ipamd-process.ts";
 export { HarnessError } from "./names.ts";
 export type { ExecResult } from "./proc.ts";

@@ -12,15 +12,5 @@ export const e2eReady = canUseNetns && existsSync(IPAMD_MAIN) && existsSync(PLUG
 if (canUseNetns && !e2eReady)
   process.stderr.write(`SKIPPING e2e: need ${IPAMD_MAIN} and ${PLUGIN} (bash cni/build.sh)\n`);
 
-/** An ENI as /v1/enis shows it. */
-export interface EniView {
-  id: string;
-  deviceIndex: number;
-  primary: boolean;
-  primaryIp: string;
-  attachedAtMs: number;
-  ips: string[];
-  prefixes: string[];
-}
-
 export { demoClusterOptions, NODES } from "../../../demo/world.ts";
+export type { EniView } from "../../harness/index.ts";

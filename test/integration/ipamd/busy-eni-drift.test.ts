@@ -8,15 +8,8 @@
 // 2026-11-22: "ipamd knows [...], EC2 has [...]" 60 s after the last DEL).
 import { AssignPrivateIpAddressesCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Cluster, createCluster, type Pod } from "../../harness/index.ts";
+import { type Cluster, createCluster, type EniView, type Pod } from "../../harness/index.ts";
 import { canUseNetns } from "../../support/privileges.ts";
-
-interface EniView {
-  id: string;
-  primary: boolean;
-  primaryIp: string;
-  ips: string[];
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

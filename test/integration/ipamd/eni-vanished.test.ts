@@ -6,19 +6,12 @@
 // routed through the dead ENI's table.
 import { DetachNetworkInterfaceCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Cluster, createCluster } from "../../harness/index.ts";
+import { type Cluster, createCluster, type EniView } from "../../harness/index.ts";
 import { canUseNetns } from "../../support/privileges.ts";
 import { until as poll } from "../../support/until.ts";
 
 const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 40_000) =>
   poll(what, fn, timeoutMs, 200);
-
-interface EniView {
-  id: string;
-  primary: boolean;
-  primaryIp: string;
-  deviceIndex: number;
-}
 
 describe.skipIf(!canUseNetns)("ENI detached behind ipamd's back", () => {
   let c: Cluster;

@@ -17,9 +17,8 @@ import { silentLogger } from "../../../ipamd/log.ts";
 import { IpamdMetrics } from "../../../ipamd/metrics/metrics.ts";
 import { holdHostPods } from "../../../ipamd/recovery/host-scan.ts";
 import { ENI_1 } from "./eni-fixture.ts";
+import { addRequest, key, link } from "./request-fixture.ts";
 
-const link = { mtu: 9001, vethPrefix: "eni" };
-const key = (c: string) => ({ network: "aws-cni", containerId: c, ifName: "eth0" });
 const ENI = ENI_1;
 
 /** A gate: open() lets everything waiting on wait() go on. */
@@ -76,15 +75,7 @@ describe("ADD: persist and plumb concurrently", () => {
       metrics: new IpamdMetrics(),
       log: silentLogger(),
     });
-  const add = (h: IpamdHandlers, c: string) =>
-    h.handle({
-      v: 1,
-      op: "add",
-      key: key(c),
-      netns: "/var/run/netns/x",
-      pod: { namespace: "d", name: c },
-      link,
-    });
+  const add = (h: IpamdHandlers, c: string) => h.handle(addRequest(c));
   const ipOf = (r: IpamdResponse) => (r.ok && r.op === "add" ? r.result.ip : undefined);
 
   beforeEach(() => {

@@ -16,9 +16,7 @@ import type { PodNetworkSpec, PodPlumbing } from "../../../ipamd/hostnet/types.t
 import { silentLogger } from "../../../ipamd/log.ts";
 import { IpamdMetrics } from "../../../ipamd/metrics/metrics.ts";
 import { ENI_1 } from "./eni-fixture.ts";
-
-const link = { mtu: 9001, vethPrefix: "eni" };
-const key = (c: string) => ({ network: "aws-cni", containerId: c, ifName: "eth0" });
+import { addRequest } from "./request-fixture.ts";
 
 const plumbing: PodPlumbing = {
   add: async (spec: PodNetworkSpec) => ({
@@ -81,18 +79,7 @@ describe("a refused ADD held while the pool grows", () => {
       maxAddWaitMs,
     });
   const add = (h: IpamdHandlers, c: string, waitMs?: number, gone?: AbortSignal) =>
-    h.handle(
-      {
-        v: 1,
-        op: "add",
-        key: key(c),
-        netns: "/var/run/netns/x",
-        pod: { namespace: "d", name: c },
-        link,
-        ...(waitMs === undefined ? {} : { waitMs }),
-      },
-      gone,
-    );
+    h.handle(addRequest(c, waitMs === undefined ? {} : { waitMs }), gone);
   const ipOf = (r: IpamdResponse) => (r.ok && r.op === "add" ? r.result.ip : undefined);
   const codeOf = (r: IpamdResponse) => (r.ok ? 0 : r.error.code);
   const msgOf = (r: IpamdResponse) => (r.ok ? "" : r.error.msg);

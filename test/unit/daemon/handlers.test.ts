@@ -13,9 +13,8 @@ import { HostnetError, type PodNetworkSpec, type PodPlumbing } from "../../../ip
 import { silentLogger } from "../../../ipamd/log.ts";
 import { IpamdMetrics } from "../../../ipamd/metrics/metrics.ts";
 import { ENI_1 } from "./eni-fixture.ts";
+import { key, link } from "./request-fixture.ts";
 
-const link = { mtu: 9001, vethPrefix: "eni" };
-const key = (c: string) => ({ network: "aws-cni", containerId: c, ifName: "eth0" });
 const pod = { namespace: "default", name: "p" };
 
 class FakePlumbing implements PodPlumbing {
