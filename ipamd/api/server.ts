@@ -101,7 +101,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   const answer = (sock: Socket, res: IpamdResponse) => {
     if (sock.destroyed) return;
-    sock.end(`${JSON.stringify(res)}\n`);
+    sock.write(`${JSON.stringify(res)}\n`);
+    // The kernel took the whole answer (the usual case: answers are small):
+    // close now. The client reads the answer, then EOF. end() would half-close
+    // first (a shutdown syscall and Node's stream-finish machinery per request).
+    if (sock.writableLength === 0) {
+      sock.destroy();
+      return;
+    }
+    sock.end();
     // A client that never reads its answer must not pin the socket.
     sock.setTimeout(readTimeoutMs, () => sock.destroy());
   };
@@ -130,7 +138,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   const onConnection = (sock: Socket) => {
     sockets.add(sock);
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     let started = false;
     // The plugin never half-closes: EOF or close before the answer means it is
     // gone. Aborted only then: abort() builds a DOMException, which cost ~6 %
@@ -159,7 +167,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     };
     sock.on("data", (chunk: Buffer) => {
       if (started) return; // one request per connection; ignore anything after it
-      buf = Buffer.concat([buf, chunk]);
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
       const nl = buf.indexOf(0x0a);
       if (nl >= 0 && nl <= MAX_MESSAGE_BYTES) {
         dispatch(buf.subarray(0, nl).toString("utf8"));

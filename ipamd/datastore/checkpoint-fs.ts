@@ -23,6 +23,7 @@ export interface CheckpointFs {
    * Creates `file` (mode 0600) holding exactly `data`, atomically: a temp
    * file, fsync, rename over `file`, fsync of the directory. Used once per
    * slot, so a slot file that exists always held a complete state once.
+   * `data` is not kept once this settles.
    */
   createSlot(file: string, data: Uint8Array): Promise<void>;
   /** Opens an existing slot for in-place writes. */
@@ -30,7 +31,10 @@ export interface CheckpointFs {
 }
 
 export interface SlotHandle {
-  /** Writes all of `data` at offset 0 (pwrite); bytes beyond it stay as they were. */
+  /**
+   * Writes all of `data` at offset 0 (pwrite); bytes beyond it stay as they
+   * were. `data` is not kept: the caller reuses it once this settles.
+   */
   write(data: Uint8Array): Promise<void>;
   /** fdatasync: the data written so far survives a power loss. */
   sync(): Promise<void>;

@@ -23,7 +23,7 @@ import { rename } from "node:fs/promises";
 import { crc32 } from "node:zlib";
 import { type CheckpointFs, nodeCheckpointFs, type SlotHandle } from "./checkpoint-fs.ts";
 import { withTestTrap } from "./checkpoint-trap.ts";
-import type { DatastoreState } from "./types.ts";
+import type { Assignment, DatastoreState } from "./types.ts";
 
 export type { CheckpointFs, SlotHandle } from "./checkpoint-fs.ts";
 export { nodeCheckpointFs } from "./checkpoint-fs.ts";
@@ -32,6 +32,10 @@ export const CHECKPOINT_VERSION = 2;
 /** Version 1 files (no sequence number) are still read, as sequence 0. */
 const READABLE_VERSIONS = [1, 2];
 const SPACE = 0x20;
+const COMMA = 0x2c;
+const CLOSE_BRACE = 0x7d;
+const NEWLINE = 0x0a;
+const UTF8 = new TextEncoder();
 
 export type CheckpointErrorKind = "corrupt" | "version" | "io";
 
@@ -80,6 +84,79 @@ export function encodeCheckpoint(state: DatastoreState, seq = 1): string {
   return `{"version":${CHECKPOINT_VERSION},"seq":${seq},"crc32":"${crc32Hex(body)}","state":${body}}\n`;
 }
 
+/** What a save takes: a state whose records may be the datastore's own (never modified once stored). */
+export interface StateToSave {
+  readonly assignments: readonly Assignment[];
+  readonly cooldowns: DatastoreState["cooldowns"];
+}
+
+const ASSIGNMENTS_OPEN = new TextEncoder().encode('{"assignments":[');
+const COOLDOWNS_OPEN = new TextEncoder().encode('],"cooldowns":');
+/** From the first crc32 digit in the header to the body's first byte. */
+const CRC_TO_BODY = '00000000","state":'.length;
+
+/**
+ * encodeCheckpoint(state, seq), byte for byte, written into `buf` (grown when
+ * too small) and padded with spaces to at least `padTo` bytes. Each record's
+ * JSON bytes come from `cache` (by identity; records are immutable), so a save
+ * encodes only the records new since the last one, builds no string of the
+ * whole state and allocates nothing when the buffer is big enough: encoding
+ * the whole state per batch was ~5 % of ipamd's CPU under bench:daemon.
+ * Returns the buffer (maybe new) and the file's bytes, a view into it.
+ */
+function encodeInto(
+  buf: Uint8Array,
+  state: StateToSave,
+  seq: number,
+  padTo: number,
+  cache: WeakMap<Assignment, Uint8Array>,
+): [Uint8Array, Uint8Array] {
+  const { assignments } = state;
+  const records: Uint8Array[] = new Array(assignments.length);
+  let recordBytes = Math.max(assignments.length - 1, 0); // the commas
+  for (let i = 0; i < assignments.length; i++) {
+    const a = assignments[i]!;
+    let bytes = cache.get(a);
+    if (bytes === undefined) {
+      bytes = UTF8.encode(JSON.stringify(a));
+      cache.set(a, bytes);
+    }
+    records[i] = bytes;
+    recordBytes += bytes.length;
+  }
+  const tail = UTF8.encode(`${JSON.stringify(state.cooldowns)}}`);
+  const head = `{"version":${CHECKPOINT_VERSION},"seq":${seq},"crc32":"00000000","state":`;
+  const bodyAt = head.length;
+  const bodyEnd = bodyAt + ASSIGNMENTS_OPEN.length + recordBytes + COOLDOWNS_OPEN.length + tail.length;
+  const size = Math.max(bodyEnd + 2, padTo);
+  // Its own memory, kept for the next save.
+  const out = buf.length >= size ? buf : new Uint8Array(Math.max(size, buf.length * 2));
+  let at = putAscii(out, 0, head);
+  out.set(ASSIGNMENTS_OPEN, at);
+  at += ASSIGNMENTS_OPEN.length;
+  for (let i = 0; i < records.length; i++) {
+    if (i > 0) out[at++] = COMMA;
+    out.set(records[i]!, at);
+    at += records[i]!.length;
+  }
+  out.set(COOLDOWNS_OPEN, at);
+  at += COOLDOWNS_OPEN.length;
+  out.set(tail, at);
+  at += tail.length;
+  const crc = crc32(out.subarray(bodyAt, at)).toString(16).padStart(8, "0");
+  putAscii(out, bodyAt - CRC_TO_BODY, crc);
+  out[at++] = CLOSE_BRACE;
+  out[at++] = NEWLINE;
+  out.fill(SPACE, at, size);
+  return [out, out.subarray(0, size)];
+}
+
+/** Writes an ASCII string's bytes at `at`; returns the offset after them. */
+function putAscii(out: Uint8Array, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) out[at + i] = text.charCodeAt(i);
+  return at + text.length;
+}
+
 /**
  * The checksum only has to catch torn and damaged files, not tampering: CRC-32
  * does, at a fraction of SHA-256's cost. Every save re-encodes the whole state
@@ -108,6 +185,10 @@ export class Checkpoint {
   readonly #exists = [false, false];
   readonly #handles: (SlotHandle | undefined)[] = [undefined, undefined];
   #scanned = false;
+  /** Where saves are encoded (grows to the largest checkpoint so far). */
+  #buf: Uint8Array = new Uint8Array(0);
+  /** Each record's JSON bytes, by identity (see encodeInto). */
+  readonly #encoded = new WeakMap<Assignment, Uint8Array>();
   /** Saves run one at a time (DurableDatastore already serializes them; this keeps direct callers safe). */
   #tail: Promise<unknown> = Promise.resolve();
 
@@ -124,14 +205,14 @@ export class Checkpoint {
     return [this.file, `${this.file}.b`];
   }
 
-  save(state: DatastoreState): Promise<SaveResult> {
+  save(state: StateToSave): Promise<SaveResult> {
     const run = () => this.#save(state);
     const p = this.#tail.then(run, run);
     this.#tail = p;
     return p;
   }
 
-  async #save(state: DatastoreState): Promise<SaveResult> {
+  async #save(state: StateToSave): Promise<SaveResult> {
     const fail = (e: unknown): SaveResult => ({
       ok: false,
       error: new CheckpointError("io", this.file, `save failed: ${(e as Error).message}`),
@@ -144,9 +225,9 @@ export class Checkpoint {
     }
     const target: 0 | 1 = this.#newest?.slot === 0 ? 1 : 0;
     const seq = (this.#newest?.seq ?? 0) + 1;
-    const text = new TextEncoder().encode(encodeCheckpoint(state, seq));
-    const data = new Uint8Array(Math.max(text.length, this.#sizes[target]!)).fill(SPACE, text.length);
-    data.set(text);
+    // The buffer is reused by the next save: saves run one at a time and the fs does not keep `data`.
+    const [buf, data] = encodeInto(this.#buf, state, seq, this.#sizes[target]!, this.#encoded);
+    this.#buf = buf;
     try {
       if (!this.#exists[target]) {
         // First use of this slot: created whole (temp + rename), never torn.

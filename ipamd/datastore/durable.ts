@@ -113,7 +113,7 @@ export class DurableDatastore {
     try {
       while (this.#waiters.length > 0) {
         const batch = this.#waiters.splice(0);
-        const r = await this.#cp.save(this.ds.snapshot(this.#now()));
+        const r = await this.#cp.save(this.ds.liveState(this.#now()));
         for (const w of batch) w(r);
       }
     } finally {

@@ -211,6 +211,31 @@ describe("checkpoint: crash at every write point", () => {
   });
 });
 
+describe("checkpoint: what a save writes", () => {
+  it("exactly encodeCheckpoint's bytes, padded with spaces to the slot's size; non-ASCII text intact", async () => {
+    const disk = new CrashFs();
+    const cp = new Checkpoint(FILE, disk);
+    const odd = (n: number): DatastoreState => {
+      const s = state(n);
+      for (const a of s.assignments) a.pod.name = `p\u00f6d-\u{1F600}-${a.pod.name}`;
+      return s;
+    };
+    const saves = [state(5), odd(6), state(1), odd(2), state(0), odd(40), state(3)];
+    const sizes = [0, 0];
+    for (const [i, st] of saves.entries()) {
+      expect(await cp.save(st)).toEqual({ ok: true });
+      const slot = i % 2 === 0 ? FILE : `${FILE}.b`;
+      const want = encodeCheckpoint(st, i + 1);
+      const wantBytes = new TextEncoder().encode(want).length;
+      const got = disk.dir.get(slot)!.data;
+      sizes[i % 2] = Math.max(sizes[i % 2]!, wantBytes);
+      expect(got.length).toBe(sizes[i % 2]);
+      expect(new TextDecoder().decode(got)).toBe(want + " ".repeat(got.length - wantBytes));
+      expect(await new Checkpoint(FILE, disk).load()).toEqual({ ok: true, state: st });
+    }
+  });
+});
+
 describe("checkpoint: decoding", () => {
   const text = encodeCheckpoint(state(2));
 

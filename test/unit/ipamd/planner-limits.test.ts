@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { exhaustionReason, plan, poolConfigProblem } from "../../../ipamd/planner/plan.ts";
 import type { PlannerEni, PlannerInput, PoolSettings } from "../../../ipamd/planner/types.ts";
+import { rng } from "../../support/rng.ts";
 import { apply, eni, input, limitsOf, NOW, SUBNET, settings } from "./planner-helpers.ts";
 
 /** Marks the lowest free address as assigned; false when none is free. */
@@ -169,12 +170,9 @@ describe("plan: subnet limits", () => {
 });
 
 describe("plan: no oscillation (random pools reach a fixpoint)", () => {
-  // Fixed-seed LCG so failures reproduce.
-  let seed = 12345;
-  const rnd = (n: number) => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed % n;
-  };
+  // Seeded so failures reproduce.
+  const r = rng(12345);
+  const rnd = (n: number) => Math.floor(r() * n);
   it("after applying a plan's growth, the next plan is empty", () => {
     for (let i = 0; i < 300; i++) {
       const pd = rnd(3) === 0;
