@@ -1,11 +1,11 @@
-// The only runtime-specific code: stdin, stdout, stat and one Unix-socket
+// The only runtime-specific code: stdin, stdout and one Unix-socket
 // round trip. Everything else is plain TypeScript that runs the same under
 // Node (`node cni/main.ts`, for debugging) and in the Bun-compiled binary.
 //
 // Why: in the Bun binary every node:* builtin is a JS module loaded on first
 // import, and node:fs alone costs ~1 ms of a ~5 ms process (trivial binaries
 // with and without it, 300 interleaved execs). Bun's own Bun.stdin /
-// Bun.write / Bun.file().stat / Bun.connect are native. Side by side, both
+// Bun.write / Bun.connect are native. Side by side, both
 // variants built at the same moment (400 interleaved execs, p50 wall, stand-in
 // ipamd): with node:fs VERSION 5.86 / ADD 8.79 / DEL 8.64 ms; with Bun's APIs
 // 4.83 / 8.20 / 8.01 ms. Under Node the builtins are loaded lazily
@@ -18,17 +18,10 @@ interface BunSocket {
   end(): void;
 }
 
-export interface StatLike {
-  dev: number;
-  ino: number;
-  isDirectory(): boolean;
-}
-
 interface BunLike {
   stdin: { stream(): ReadableStream<Uint8Array> };
   stdout: unknown;
   write(dest: unknown, data: string): Promise<number>;
-  file(path: string): { stat(): Promise<StatLike> };
   connect(opts: {
     unix: string;
     socket: {
@@ -65,10 +58,6 @@ export async function readStdin(): Promise<string> {
 export async function writeStdout(text: string): Promise<void> {
   if (bun) await bun.write(bun.stdout, text);
   else nodeFs().writeFileSync(1, text);
-}
-
-export async function stat(path: string): Promise<StatLike> {
-  return bun ? bun.file(path).stat() : nodeFs().statSync(path);
 }
 
 /** Why a round trip failed before any answer could be decoded. */

@@ -27,6 +27,7 @@ const world = emu.admin.buildWorld({
 });
 const instanceId = world.instanceIds[0]!;
 const noop: PodPlumbing = {
+  checkNamespace: () => undefined,
   add: async (spec) => ({
     hostInterface: { name: spec.hostVethName, mac: "02:00:00:00:00:01" },
     podInterface: { name: spec.ifName, mac: "02:00:00:00:00:02", sandbox: spec.netnsPath },

@@ -1,7 +1,7 @@
 // CHECK for one pod: compares the kernel's state with what ADD creates and
 // reports each difference in words a person can act on.
 
-import { openNetns, openRtnlIn } from "./netns.ts";
+import { openPodNetns, openRtnlIn } from "./netns.ts";
 import { RT_TABLE_MAIN, type Rtnl } from "./rtnl.ts";
 import { fromRules, POD_GATEWAY, TO_POD_RULE_PRIORITY } from "./spec.ts";
 import { type CheckProblem, HostnetError, type PodNetworkSpec } from "./types.ts";
@@ -85,9 +85,9 @@ async function checkPodSide(
 export async function checkPod(host: Rtnl, spec: PodNetworkSpec): Promise<CheckProblem[]> {
   const out: CheckProblem[] = [];
   const hostMac = await checkHost(host, spec, out);
-  let pod: ReturnType<typeof openNetns>;
+  let pod: ReturnType<typeof openPodNetns>;
   try {
-    pod = openNetns(spec.netnsPath);
+    pod = openPodNetns(spec.netnsPath);
   } catch (err) {
     if (!(err instanceof HostnetError && err.kind === "no-netns")) throw err;
     out.push({ what: "interface", message: `netns ${spec.netnsPath} is gone` });

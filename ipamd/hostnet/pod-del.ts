@@ -1,5 +1,5 @@
 // DEL for one pod: idempotent, and works when the pod's netns is already gone.
-import { openNetns, openRtnlIn } from "./netns.ts";
+import { openPodNetns, openRtnlIn } from "./netns.ts";
 import { RT_TABLE_MAIN, type Rtnl, type RuleSpec } from "./rtnl.ts";
 import { FROM_POD_RULE_PRIORITY, TO_POD_RULE_PRIORITY } from "./spec.ts";
 import { HostnetError, type PodNetworkSpec } from "./types.ts";
@@ -29,11 +29,12 @@ export async function delPod(host: Rtnl, spec: PodNetworkSpec, retire?: RetireHo
   }
   // No host end: the pod end cannot be a live pair either, unless something
   // renamed the host end. Remove our interface in the pod if the netns is still there.
-  let pod: ReturnType<typeof openNetns>;
+  let pod: ReturnType<typeof openPodNetns>;
   try {
-    pod = openNetns(spec.netnsPath);
+    pod = openPodNetns(spec.netnsPath);
   } catch (err) {
-    if (err instanceof HostnetError && err.kind === "no-netns") return;
+    // Gone, or not a pod's namespace at all (the node's own): nothing of ours to remove in it.
+    if (err instanceof HostnetError && (err.kind === "no-netns" || err.kind === "invalid")) return;
     throw err;
   }
   try {

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { formatMac } from "./addr.ts";
 import { isExists, toHostnetError } from "./errors.ts";
 import { HostNamespace } from "./host-ns.ts";
-import { type NetnsHandle, openNetns, openRtnlIn } from "./netns.ts";
+import { type NetnsHandle, openPodNetns, openRtnlIn } from "./netns.ts";
 import { checkPod } from "./pod-check.ts";
 import { delPod } from "./pod-del.ts";
 import { type CreatedVeth, RT_TABLE_MAIN, type Rtnl } from "./rtnl.ts";
@@ -73,6 +73,10 @@ export class NetlinkPodPlumbing implements PodPlumbing {
     this.#host.close();
   }
 
+  checkNamespace(netnsPath: string): void {
+    openPodNetns(netnsPath).close();
+  }
+
   async add(spec: PodNetworkSpec): Promise<PodLinks> {
     validatePodSpec(spec);
     const host = this.#host.rtnl;
@@ -85,7 +89,7 @@ export class NetlinkPodPlumbing implements PodPlumbing {
     const ip32 = `${spec.podIp}/32`;
     try {
       await step("open-netns");
-      pod = openNetns(spec.netnsPath);
+      pod = openPodNetns(spec.netnsPath);
       podNl = openRtnlIn(pod.fd);
 
       // The create is tried first: in the common case nothing is in the way,

@@ -61,6 +61,13 @@ export interface CheckProblem {
 }
 
 export interface PodPlumbing {
+  /**
+   * Throws a HostnetError when `netnsPath` is not a pod's network namespace
+   * (missing, a directory, the node's own). Cheap: ADD calls it before an
+   * address is assigned, so a bad namespace is refused at once, not after a
+   * wait for the pool.
+   */
+  checkNamespace(netnsPath: string): void;
   /** All or nothing: on failure everything created so far is removed before the error is thrown. */
   add(spec: PodNetworkSpec): Promise<PodLinks>;
   /** Idempotent; succeeds when the namespace or the veth is already gone. */

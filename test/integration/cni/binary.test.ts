@@ -233,11 +233,10 @@ describe("ADD failures", () => {
     expect(expectCniError(r, 5)).toMatch(re);
   });
 
-  it("bad netns path: 4, ipamd never asked", async () => {
+  it("malformed netns path: 4, ipamd never asked (a missing or the node's own namespace: ipamd refuses it, see hostile/ipamd-surface)", async () => {
     const before = fake.requests.length;
     expectCniError(await cni(envFor("ADD", newId(), { CNI_NETNS: "/var/run/netns/../x" }), conf("1.0.0")), 4);
-    expectCniError(await cni(envFor("ADD", newId(), { CNI_NETNS: join(tmp, "missing") }), conf("1.0.0")), 4);
-    expectCniError(await cni(envFor("ADD", newId(), { CNI_NETNS: "/proc/self/ns/net" }), conf("1.0.0")), 4);
+    expectCniError(await cni(envFor("ADD", newId(), { CNI_NETNS: "var/run/netns/x" }), conf("1.0.0")), 4);
     expect(fake.requests.length).toBe(before);
   });
 

@@ -75,6 +75,41 @@ describe.skipIf(!canUseNetns)("ipamd under hostile input", () => {
       await stillServing();
     });
 
+    it("refuses an ADD into a missing path, a directory or the node's own namespace: code 4, no address held", async () => {
+      const ipamdPid = c.node("a").ipamd?.pid;
+      expect(ipamdPid).toBeDefined();
+      const assigned = async () =>
+        ((await ipamdRequest(sock, { v: 1, op: "status" }, 5_000)) as { result?: { assigned?: number } })
+          .result?.assigned;
+      const before = await assigned();
+      const cases: [string, RegExp][] = [
+        [`${c.tmpDir}/no-such-netns`, /no such file|ENOENT/i],
+        [c.tmpDir, /is a directory/],
+        ["/", /is a directory/], // found by the plugin fuzz when the plugin checked this
+        ["/proc/self/ns/net", /node's own network namespace/],
+        [`/proc/${ipamdPid}/ns/net`, /node's own network namespace/],
+      ];
+      for (const [netns, why] of cases) {
+        const answer = (await ipamdRequest(
+          sock,
+          {
+            v: 1,
+            op: "add",
+            key: { network: "aws-cni", containerId: `bad-netns-${netns.length}`, ifName: "eth0" },
+            netns,
+            pod: { namespace: "d", name: "bad-netns" },
+            link: { mtu: 9001, vethPrefix: "eni" },
+          },
+          5_000,
+        )) as { ok: boolean; error?: { code: number; msg: string } };
+        expect(answer.ok, netns).toBe(false);
+        expect(answer.error?.code, netns).toBe(CNI_ERR.INVALID_ENV);
+        expect(answer.error?.msg, netns).toMatch(why);
+      }
+      expect(await assigned()).toBe(before);
+      await stillServing();
+    });
+
     it("answers an oversized request with a decode error and keeps serving", async () => {
       const big = Buffer.alloc(MAX_MESSAGE_BYTES + 4096, "a");
       const answer = await raw(sock, big, { halfClose: false });

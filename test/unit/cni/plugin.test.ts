@@ -33,7 +33,6 @@ function deps(
     readStdin: async () => stdin,
     transport,
     removeHostVeth,
-    checkNetns: async () => undefined,
     makeLogger: () => ({ info() {}, warn() {} }),
   };
   return { d, sent, removeHostVeth };
@@ -110,11 +109,16 @@ describe("verbs", () => {
     expect(j.msg).toBe(msg);
   });
 
-  it("ADD: netns check failure is code 4 and ipamd is not asked", async () => {
+  it("ADD: a malformed CNI_NETNS is code 4 and ipamd is not asked; a well-formed one is ipamd's to check", async () => {
     const { d, sent } = deps(JSON.stringify(conf));
-    d.checkNetns = async () => "network namespace /x is not accessible";
-    expectError(await runPlugin(env, d), 4);
+    expectError(await runPlugin({ ...env, CNI_NETNS: "/var/run/netns/../x" }, d), 4);
+    expectError(await runPlugin({ ...env, CNI_NETNS: "netns-x" }, d), 4);
     expect(sent).toEqual([]);
+    const msg =
+      "the pod's network namespace: CNI_NETNS /proc/self/ns/net is the node's own network namespace (ipamd's), not a pod's";
+    const own = deps(JSON.stringify(conf), answer({ ok: false, error: { code: 4, msg } }));
+    expect(expectError(await runPlugin({ ...env, CNI_NETNS: "/proc/self/ns/net" }, own.d), 4).msg).toBe(msg);
+    expect(own.sent).toHaveLength(1);
   });
 
   it("ADD: ipamd unreachable is 11 and names the socket", async () => {

@@ -34,6 +34,7 @@ class StepPlumbing implements PodPlumbing {
   log: string[] = [];
   addGate: Promise<void> = Promise.resolve();
   failDel = false;
+  checkNamespace() {}
   async add(spec: PodNetworkSpec) {
     this.log.push(`add-start ${spec.podIp}`);
     await this.addGate;

@@ -19,6 +19,7 @@ import { ENI_1 } from "./eni-fixture.ts";
 import { addRequest } from "./request-fixture.ts";
 
 const plumbing: PodPlumbing = {
+  checkNamespace: () => undefined,
   add: async (spec: PodNetworkSpec) => ({
     hostInterface: { name: spec.hostVethName, mac: "aa:aa:aa:aa:aa:aa" },
     podInterface: { name: spec.ifName, mac: "bb:bb:bb:bb:bb:bb", sandbox: spec.netnsPath },

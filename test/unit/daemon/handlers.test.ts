@@ -22,6 +22,10 @@ class FakePlumbing implements PodPlumbing {
   dels: PodNetworkSpec[] = [];
   failAdd: Error | undefined;
   failDel: Error | undefined;
+  badNamespace: Error | undefined;
+  checkNamespace() {
+    if (this.badNamespace) throw this.badNamespace;
+  }
   async add(spec: PodNetworkSpec) {
     if (this.failAdd) throw this.failAdd;
     this.adds.push(spec);
@@ -147,6 +151,23 @@ describe("IpamdHandlers", () => {
     expect(!r.ok && r.error.code).toBe(4);
     expect(!r.ok && r.error.msg).toContain("already exists");
     expect(ds.counts(Date.now())).toMatchObject({ assigned: 0, available: 1, cooldown: 0 });
+    expect(await onDisk()).toEqual([]);
+  });
+
+  it("a bad namespace is refused before any address is assigned, even with none free: code 4, nothing written", async () => {
+    plumbing.badNamespace = new HostnetError(
+      "invalid",
+      "CNI_NETNS /proc/self/ns/net is the node's own network namespace (ipamd's), not a pod's",
+      "EINVAL",
+    );
+    // No address at all: a bad namespace must not wait for the pool to grow.
+    const r = await add("c1");
+    expect(r).toMatchObject({ ok: false, error: { code: 4 } });
+    expect(!r.ok && r.error.msg).toContain("node's own network namespace");
+    ds.addIps("eni-1", ["10.0.1.5"]);
+    expect(await add("c2")).toMatchObject({ ok: false, error: { code: 4 } });
+    expect(plumbing.adds).toEqual([]);
+    expect(ds.counts(Date.now())).toMatchObject({ assigned: 0, available: 1 });
     expect(await onDisk()).toEqual([]);
   });
 
