@@ -14,8 +14,15 @@ export class HostNamespace {
     this.#handle = hostNetnsPath === undefined ? undefined : openNetns(hostNetnsPath);
   }
 
-  /** One long-lived socket; concurrent requests are matched by sequence number. */
+  /**
+   * One long-lived socket; concurrent requests are matched by sequence number.
+   * A socket that failed (Rtnl.broken: its requests failed) is replaced.
+   */
   get rtnl(): Rtnl {
+    if (this.#rtnl?.broken) {
+      this.#rtnl.close();
+      this.#rtnl = undefined;
+    }
     this.#rtnl ??= openRtnlIn(this.#handle?.fd);
     return this.#rtnl;
   }

@@ -5,6 +5,7 @@ import { FlagsNew, type ifla, type RtNetlinkSocket, type rt } from "netlink";
 import { formatIpv4, formatMac, parseCidr, parseIpv4, parseMac } from "./addr.ts";
 import { isExists, isGone, nl, toHostnetError } from "./errors.ts";
 import { linkKind, type VethPeer, vethLinkInfo } from "./linkinfo.ts";
+import type { HostnetError } from "./types.ts";
 
 const AF_INET = 2;
 /** Tables above 255 only fit in the RTA_TABLE/FRA_TABLE attribute; the header then says RT_TABLE_COMPAT. */
@@ -135,27 +136,87 @@ function ruleMessage(spec: RuleSpec): { data: rt.Rule; attrs: rt.RuleAttrs } {
   return { data, attrs };
 }
 
+/**
+ * Requests one socket may have in flight. The kernel answers each request at
+ * once, into the socket's receive buffer (~208 KiB by default). With no cap, a
+ * burst of pipelined requests on one socket (the host socket, 100 concurrent
+ * ADDs in bench:burst) overflowed it, and the netlink package then aborted
+ * the whole process in its native code ("terminate called after throwing an
+ * instance of 'Napi::Error'"; 200 linkByName at once were enough). 16
+ * requests of at most two answers each stay far below the buffer.
+ * test/integration/hostnet/rtnl-pipelining.test.ts sends 1,000 at once.
+ */
+export const MAX_IN_FLIGHT = 16;
+
 export class Rtnl {
   readonly #raw: RtNetlinkSocket;
   /** Settles when every request issued so far has its answer. */
   #all: Promise<unknown> = Promise.resolve();
   /** Settles when the last dump issued so far is complete. */
   #lastDump: Promise<unknown> = Promise.resolve();
+  #inFlight = 0;
+  /** Requests waiting for a free slot, in the order issued (the kernel must see them in that order). */
+  readonly #waiting: (() => void)[] = [];
+  /** How to fail each request in flight, should the socket fail. */
+  readonly #pending = new Set<(e: Error) => void>();
+  #broken: HostnetError | undefined;
 
   constructor(sock: RtNetlinkSocket) {
     this.#raw = sock;
+    // Socket errors the package reports (a failed receive) would otherwise be
+    // an unhandled "error" event: fail what is in flight (its answers may be
+    // lost) and let the owner open a new socket (see `broken`).
+    sock.socket.on("error", (e) => this.#fail(e));
+  }
+
+  /** The socket failed: every request on it fails; open a new one. */
+  get broken(): boolean {
+    return this.#broken !== undefined;
+  }
+
+  #fail(e: Error): void {
+    this.#broken ??= toHostnetError(e, "netlink socket failed");
+    for (const reject of this.#pending) reject(this.#broken);
+    this.#pending.clear();
+    for (const wake of this.#waiting.splice(0)) wake();
+  }
+
+  /** Sends `call` once a slot is free (FIFO), and fails it if the socket fails meanwhile. */
+  async #send<T>(call: (sock: RtNetlinkSocket) => Promise<T>): Promise<T> {
+    if (this.#inFlight >= MAX_IN_FLIGHT || this.#waiting.length > 0) {
+      // The slot is handed over by the request that frees it (#release), so no later request overtakes.
+      await new Promise<void>((wake) => this.#waiting.push(wake));
+    } else this.#inFlight++;
+    try {
+      if (this.#broken) throw this.#broken;
+      return await new Promise<T>((resolve, reject) => {
+        this.#pending.add(reject);
+        call(this.#raw)
+          .then(resolve, reject)
+          .finally(() => this.#pending.delete(reject));
+      });
+    } finally {
+      this.#release();
+    }
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#inFlight--;
   }
 
   /**
    * A request answered by ONE message (an ACK, or one link). Such requests are
    * pipelined: each is sent without waiting for the answer of the one before,
    * so a caller that issues several and awaits them together pays one round
-   * trip, not one each. The kernel still handles a socket's requests one by
-   * one, in the order sent, so "link up" then "route via that link" works.
-   * Only a dump in flight must not be interleaved with (see #dump).
+   * trip, not one each (at most MAX_IN_FLIGHT at a time). The kernel still
+   * handles a socket's requests one by one, in the order sent, so "link up"
+   * then "route via that link" works. Only a dump in flight must not be
+   * interleaved with (see #dump).
    */
   #do<T>(call: (sock: RtNetlinkSocket) => Promise<T>): Promise<T> {
-    const run = () => call(this.#raw);
+    const run = () => this.#send(call);
     const p = this.#lastDump.then(run, run);
     const done = p.catch(() => undefined);
     this.#all = Promise.all([this.#all, done]);
@@ -168,14 +229,18 @@ export class Rtnl {
    * arriving inside it fails with "Multipart message not terminated properly".
    */
   #dump<T>(call: (sock: RtNetlinkSocket) => Promise<T>): Promise<T> {
-    const run = () => call(this.#raw);
+    const run = () => this.#send(call);
     const p = this.#all.then(run, run);
     this.#all = this.#lastDump = p.catch(() => undefined);
     return p;
   }
 
   close(): void {
-    this.#raw.socket.close();
+    try {
+      this.#raw.socket.close();
+    } catch {
+      // already closed by the failure that broke it
+    }
   }
 
   // ---- links ----
