@@ -2,6 +2,9 @@
 // hold them, default warm targets, emulator at AWS-like latencies (timeScale
 // 1: Describe* 30 ms, other calls 60 ms, ENI attach 2 s; account throttling
 // buckets on). Pods retry CNI error 11 as kubelet does (bench/burst/pods.ts).
+// With Kubernetes (the stand-in API server) the Pod objects are created at the
+// burst's start, as the scheduler leaves them before kubelet runs the CNI;
+// a third scenario runs without, so ipamd learns of the pods from ADDs only.
 // Measured: time from the burst's start (right after ipamd reports ready)
 // until every pod has its address; EC2 calls since ipamd started; error-11
 // answers. Compared with the EC2 lower bound (bench/burst/bound.ts), and with
@@ -13,6 +16,7 @@ import { DEFAULT_LATENCY, type EmulatorStats } from "../cloud/emulator/index.ts"
 import { INSTANCE_TYPES } from "../cloud/limits/instance-types.ts";
 import { instanceLimits } from "../cloud/limits/limits.ts";
 import { createCluster } from "../test/harness/index.ts";
+import { createPodObject } from "../test/harness/kube.ts";
 import { type BurstBound, burstBound } from "./burst/bound.ts";
 import { addBurst, type BurstPods, delAll } from "./burst/pods.ts";
 import { isSmoke, loadNote, printHeadline, resultsDir } from "./lib/cli.ts";
@@ -31,10 +35,52 @@ interface Scenario {
   name: string;
   instanceType: string;
   prefixDelegation: boolean;
+  /**
+   * With the stand-in API server: the burst's Pod objects are created at its
+   * start (the scheduler binds them, then kubelet runs the CNI), and ipamd
+   * grows for them at once (VPC_CNI_GROW_FOR_SCHEDULED_PODS, the default).
+   * Without: ipamd learns of the pods only from their ADDs.
+   */
+  kubernetes: boolean;
+  /**
+   * From the burst's start (scheduling) until the ADDs run: kubelet starting
+   * the sandboxes. 0 = all ADDs at once, the strict reading of the target.
+   */
+  addDelayMs: number;
 }
+// The last two: when kubelet's sandboxes start a little after scheduling (as
+// in a real cluster), what knowing the scheduled pods is worth, both ways.
+const KUBELET_DELAY_MS = 300;
 const SCENARIOS: Scenario[] = [
-  { name: "c5.4xlarge", instanceType: "c5.4xlarge", prefixDelegation: false },
-  { name: "m5.large+PD", instanceType: "m5.large", prefixDelegation: true },
+  {
+    name: "c5.4xlarge",
+    instanceType: "c5.4xlarge",
+    prefixDelegation: false,
+    kubernetes: true,
+    addDelayMs: 0,
+  },
+  { name: "m5.large+PD", instanceType: "m5.large", prefixDelegation: true, kubernetes: true, addDelayMs: 0 },
+  {
+    name: "c5.4xlarge, CNI only",
+    instanceType: "c5.4xlarge",
+    prefixDelegation: false,
+    kubernetes: false,
+    addDelayMs: 0,
+  },
+  {
+    name: `c5.4xlarge, ADDs +${KUBELET_DELAY_MS} ms`,
+    instanceType: "c5.4xlarge",
+    prefixDelegation: false,
+    kubernetes: true,
+    addDelayMs: KUBELET_DELAY_MS,
+  },
+  {
+    name: `c5.4xlarge, CNI only, ADDs +${KUBELET_DELAY_MS} ms`,
+    instanceType: "c5.4xlarge",
+    prefixDelegation: false,
+    kubernetes: false,
+    addDelayMs: KUBELET_DELAY_MS,
+  },
 ];
 
 function diffCalls(
@@ -73,6 +119,7 @@ async function runScenario(sc: Scenario): Promise<ScenarioResult> {
   const cluster = await createCluster({
     timeScale: TIME_SCALE,
     startIpamd: false,
+    kubernetes: sc.kubernetes,
     nodes: [
       {
         name: "b1",
@@ -98,7 +145,19 @@ async function runScenario(sc: Scenario): Promise<ScenarioResult> {
       tag: "burst",
       giveUpMs: 120_000,
     };
-    const burst = await addBurst(pods);
+    const kube = cluster.kube;
+    const burst = await addBurst({
+      ...pods,
+      addDelayMs: sc.addDelayMs,
+      ...(kube
+        ? {
+            onStart: () => {
+              for (let i = 0; i < PODS; i++)
+                createPodObject(kube, node.name, { namespace: "burst", name: `pod-${i}` });
+            },
+          }
+        : {}),
+    });
     const after = cluster.emulator.stats();
     const burstMs = Math.max(...burst.doneMs);
     // Pod-side floor: same pods again, pool now warm.
@@ -141,7 +200,9 @@ console.log(
   `emulator latencies (timeScale ${TIME_SCALE}): Describe* ${DEFAULT_LATENCY.describeMs} ms, other calls ${DEFAULT_LATENCY.mutateMs} ms, attach ${DEFAULT_LATENCY.attachMs} ms; account throttling on; ${loadNote()}`,
 );
 for (const r of results) {
-  console.log(`\n${r.scenario.name}: ${r.pods} pods at once, default targets`);
+  console.log(
+    `\n${r.scenario.name}: ${r.pods} pods at once, default targets; ${r.scenario.kubernetes ? "Kubernetes: the Pod objects are created at the burst's start" : "no Kubernetes: ipamd learns of the pods from their ADDs only"}; the ADDs run ${r.scenario.addDelayMs === 0 ? "at once" : `${r.scenario.addDelayMs} ms after the burst's start (kubelet starting sandboxes)`}`,
+  );
   console.log(`  ipamd start -> ready           ${r.readyMs.toFixed(0)} ms`);
   console.log(
     `  burst: all pods addressed       ${r.burstMs.toFixed(0)} ms  (error-11 answers: ${r.tryAgain})`,

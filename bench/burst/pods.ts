@@ -20,6 +20,10 @@ export interface BurstPods {
   /** Container id prefix; a second burst uses another one. */
   tag: string;
   giveUpMs: number;
+  /** Called at the burst's start, before any plugin runs (the scheduler's part: Pod objects). */
+  onStart?: () => void;
+  /** From the burst's start until the ADDs run (kubelet starting the sandboxes); default 0. */
+  addDelayMs?: number;
 }
 
 function rt(p: BurstPods, i: number): RuntimeConf {
@@ -41,6 +45,8 @@ export async function addBurst(p: BurstPods): Promise<BurstOutcome> {
   const runner = createCniRunner({ cniPath: p.cniPath, netns: p.nodeNetns, timeoutMs: 60_000 });
   const out: BurstOutcome = { doneMs: [], tryAgain: 0, failures: [], ips: [] };
   const t0 = performance.now();
+  p.onStart?.();
+  if (p.addDelayMs) await new Promise((r) => setTimeout(r, p.addDelayMs));
   await Promise.all(
     p.podNetnsPaths.map(async (_, i) => {
       const conf = rt(p, i);

@@ -73,6 +73,12 @@ export interface Settings {
   eventIntervalMs: number;
   /** Kubernetes: an address whose pod is gone (no CNI DEL came) is released after this. */
   podReleaseGraceMs: number;
+  /**
+   * VPC_CNI_GROW_FOR_SCHEDULED_PODS (Kubernetes): count pods scheduled on
+   * this node that hold no address yet as waiting, so the pool grows while
+   * kubelet still prepares them, not only once their ADDs are refused.
+   */
+  growForScheduledPods: boolean;
 }
 
 export interface SettingDoc {
@@ -251,6 +257,12 @@ export const SETTINGS_DOC: readonly SettingDoc[] = Object.freeze([
     meaning:
       "Kubernetes only: the address of a pod deleted without a CNI DEL is released once the pod has been gone (and the address held) this long.",
   },
+  {
+    name: "VPC_CNI_GROW_FOR_SCHEDULED_PODS",
+    default: "true",
+    meaning:
+      "Kubernetes only: pods scheduled on the node that hold no address yet (not hostNetwork, not finished) count as waiting pods, so the pool grows for a burst as soon as the pods are scheduled instead of when their ADDs find it empty.",
+  },
 ] as SettingDoc[]);
 
 export interface SettingsProblem {
@@ -355,6 +367,7 @@ export function loadSettings(
     statusIntervalMs: seconds("VPC_CNI_STATUS_INTERVAL_SECONDS", 10, 1, 3600),
     eventIntervalMs: seconds("VPC_CNI_EVENT_INTERVAL_SECONDS", 300, 1),
     podReleaseGraceMs: seconds("VPC_CNI_POD_RELEASE_GRACE_SECONDS", 60, 1),
+    growForScheduledPods: read("VPC_CNI_GROW_FOR_SCHEDULED_PODS", true, parseBool),
   };
   if (problems.length > 0) return { ok: false, error: new SettingsError(problems) };
   return { ok: true, settings: Object.freeze(settings) };

@@ -264,6 +264,9 @@ export class Daemon {
       metrics: this.metrics,
       log: log.child({ component: "pool" }),
       now,
+      ...(kube !== undefined && s.growForScheduledPods
+        ? { scheduledDemand: () => kube.scheduledWithoutAddress() }
+        : {}),
       onActionFailed: (a, eff, err) => {
         const cause = causeOfEc2ErrorKind(eff.errorKind);
         if (cause === undefined) return;
@@ -369,6 +372,7 @@ export class Daemon {
     parts.gone = gone;
 
     if (kube !== undefined) {
+      let lastScheduled = 0;
       const subnetFree = new SubnetFreeCache(ec2, log.child({ component: "k8s" }), undefined, now);
       kubeSources = {
         status: () => {
@@ -413,6 +417,13 @@ export class Daemon {
           const a = ds.assignments().find((x) => keyString(x.key) === h.containerId);
           if (a === undefined) return; // a DEL came meanwhile
           await releaseAsDel(a);
+        },
+        podsChanged: () => {
+          if (!s.growForScheduledPods) return;
+          // Pod status updates are frequent; plan only when more pods are on their way.
+          const n = kube.scheduledWithoutAddress();
+          if (n > lastScheduled) pool.scheduledChanged();
+          lastScheduled = n;
         },
       };
       kube.start(node);

@@ -39,6 +39,8 @@ export interface KubeSources {
   held: () => HeldAssignment[];
   /** The CNI DEL path for one held address; throws when it kept the address. */
   release: (a: HeldAssignment) => Promise<void>;
+  /** The pods on the node changed (scheduled, finished, deleted): the pool may plan again. */
+  podsChanged: () => void;
 }
 
 export interface KubeNodeDeps {
@@ -84,6 +86,7 @@ export class KubeNode {
     this.watcher = new PodWatcher(d.clients, {
       nodeName: d.nodeName,
       onError: (err) => this.apiFailed("pods", err),
+      onChange: () => d.sources()?.podsChanged(),
     });
     this.#release = new ReleaseLoop({
       pods: this.watcher,
@@ -106,6 +109,17 @@ export class KubeNode {
       onError: (err) => this.apiFailed("release", err),
     });
     this.#condition = new NodeConditionPatcher(d.clients.core, d.nodeName, this.#now);
+  }
+
+  /**
+   * Pods scheduled on this node that will need a pod address and hold none
+   * yet (their ADD is still to come, or waiting): VPC_CNI_GROW_FOR_SCHEDULED_PODS.
+   */
+  scheduledWithoutAddress(): number {
+    const src = this.#d.sources();
+    if (src === undefined) return 0; // the datastore is not there yet: no way to tell who holds one
+    const held = new Set(src.held().map((a) => `${a.namespace}/${a.name}`));
+    return this.watcher.awaitingAddress((pod) => held.has(pod));
   }
 
   /** One allocation failure (an ADD that found no address, or EC2 refusing growth): rate-limited Event. */

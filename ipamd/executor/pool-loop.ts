@@ -72,6 +72,11 @@ export interface PoolLoopDeps {
   now?: () => number;
   /** Every failed growth/shrink action, with what it means (Kubernetes Events and NodeIPAM status). */
   onActionFailed?: (action: PlanAction, effect: FailureEffect, err: unknown) => void;
+  /**
+   * Pods known to be on their way (Kubernetes: scheduled here, no address
+   * yet): planned for like pods waiting, before their ADDs arrive.
+   */
+  scheduledDemand?: () => number;
 }
 
 /** Pod addresses a growth action asks for (0 for shrinking). */
@@ -124,6 +129,15 @@ export class PoolLoop {
    */
   wake(podKey?: AttachmentKey): void {
     this.#waiting.add(podKey, this.#now());
+    this.#planSoon();
+  }
+
+  /** The scheduled pods changed (see PoolLoopDeps.scheduledDemand): plan as for a waiting ADD. */
+  scheduledChanged(): void {
+    this.#planSoon();
+  }
+
+  #planSoon(): void {
     if (this.#coalesce !== undefined || this.#stopped) return;
     this.#coalesce = setTimeout(() => {
       this.#coalesce = undefined;
@@ -180,9 +194,14 @@ export class PoolLoop {
     return this.#d.provisioning && !this.#stopped && this.shortfallNow(nowMs) === undefined;
   }
 
-  /** Pods waiting now (see WaitingPods). */
+  /**
+   * Pods waiting now (see WaitingPods), or, when more, the pods scheduled
+   * here without an address: the refused ADDs are among those, so the larger
+   * of the two, not their sum.
+   */
   #pendingNow(nowMs: number): number {
-    return this.#waiting.count(nowMs, (key) => this.#d.ds.get(key) !== undefined);
+    const refused = this.#waiting.count(nowMs, (key) => this.#d.ds.get(key) !== undefined);
+    return Math.max(refused, this.#d.scheduledDemand?.() ?? 0);
   }
 
   /** The plan if one more pod were waiting now. Pure planning; no EC2. */

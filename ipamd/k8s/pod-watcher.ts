@@ -42,6 +42,12 @@ export interface LivePodSource {
   livePods(): ReadonlySet<string>;
 }
 
+interface WatchedPod {
+  uid: string;
+  /** Will get a pod address from a CNI ADD: not hostNetwork, not finished, not being deleted. */
+  needsAddress: boolean;
+}
+
 type WatchEvent = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
 
 export class PodWatcher implements LivePodSource {
@@ -49,7 +55,7 @@ export class PodWatcher implements LivePodSource {
   private readonly core: CoreV1Api;
   private readonly watch: Watch;
   private readonly opts: PodWatcherOptions;
-  private pods = new Map<string, string>(); // key -> uid
+  private pods = new Map<string, WatchedPod>();
   private rv = "";
   private synced_ = false;
   private stopped = true;
@@ -73,6 +79,18 @@ export class PodWatcher implements LivePodSource {
 
   livePods(): ReadonlySet<string> {
     return new Set(this.pods.keys());
+  }
+
+  /**
+   * Pods on the node that will need a pod address and, per `hasAddress`
+   * ("namespace/name"), hold none yet: scheduled, their ADD still to come.
+   * 0 before the first list.
+   */
+  awaitingAddress(hasAddress: (podKey: string) => boolean): number {
+    if (!this.synced_) return 0;
+    let n = 0;
+    for (const [key, p] of this.pods) if (p.needsAddress && !hasAddress(key)) n++;
+    return n;
   }
 
   start(): void {
@@ -124,8 +142,8 @@ export class PodWatcher implements LivePodSource {
 
   private async relist(): Promise<void> {
     const list = await this.core.listPodForAllNamespaces({ fieldSelector: this.selector });
-    const next = new Map<string, string>();
-    for (const p of list.items) next.set(keyOf(p), p.metadata?.uid ?? "");
+    const next = new Map<string, WatchedPod>();
+    for (const p of list.items) next.set(keyOf(p), watched(p));
     this.pods = next;
     this.rv = list.metadata?.resourceVersion ?? "";
     this.stats.lists++;
@@ -172,7 +190,7 @@ export class PodWatcher implements LivePodSource {
     const rv = pod.metadata?.resourceVersion;
     if (type === "BOOKMARK") this.stats.bookmarks++;
     else if (type === "DELETED") this.pods.delete(keyOf(pod));
-    else this.pods.set(keyOf(pod), pod.metadata?.uid ?? "");
+    else this.pods.set(keyOf(pod), watched(pod));
     if (rv) this.rv = rv;
     if (type !== "BOOKMARK") this.opts.onChange?.();
   }
@@ -190,6 +208,18 @@ export class PodWatcher implements LivePodSource {
 
 export function podKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
+}
+
+function watched(p: V1Pod): WatchedPod {
+  const phase = p.status?.phase;
+  return {
+    uid: p.metadata?.uid ?? "",
+    needsAddress:
+      p.spec?.hostNetwork !== true &&
+      phase !== "Succeeded" &&
+      phase !== "Failed" &&
+      !p.metadata?.deletionTimestamp,
+  };
 }
 
 function keyOf(p: V1Pod): string {

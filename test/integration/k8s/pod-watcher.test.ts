@@ -7,6 +7,7 @@ import { PodWatcher } from "../../../ipamd/k8s/pod-watcher.ts";
 import type { HeldAssignment } from "../../../ipamd/k8s/reconcile.ts";
 import { ReleaseLoop } from "../../../ipamd/k8s/release-loop.ts";
 import { createPod, deletePod } from "../../support/fake-apiserver/fixtures.ts";
+import type { JsonObject } from "../../support/fake-apiserver/patch.ts";
 import type { FakeApiServer } from "../../support/fake-apiserver/server.ts";
 import { startStandIn } from "./harness.ts";
 
@@ -61,6 +62,34 @@ describe("pod watcher", () => {
     expect(api.bookmarkNow()).toBe(1);
     await until(() => watcher.stats.bookmarks === before + 1, "bookmark");
     expect(watcher.resourceVersion).toBe(String(api.store.rv));
+  });
+
+  it("counts the pods that will need an address and hold none: not hostNetwork, not finished, not deleting", async () => {
+    const pod = (
+      name: string,
+      spec: JsonObject = {},
+      status: JsonObject = { phase: "Pending" },
+      meta: JsonObject = {},
+    ) =>
+      api.createObject("", "v1", "pods", {
+        metadata: { name, namespace: "burst", ...meta },
+        spec: { nodeName: "node-a", containers: [{ name: "c", image: "pause" }], ...spec },
+        status,
+      });
+    pod("p1");
+    pod("p2");
+    pod("host", { hostNetwork: true });
+    pod("done", {}, { phase: "Succeeded" });
+    pod("failed", {}, { phase: "Failed" });
+    pod("leaving", {}, { phase: "Running" }, { deletionTimestamp: "2026-11-22T00:00:00Z" });
+    await until(() => watcher.livePods().has("burst/leaving"), "the burst pods");
+    const held = new Set(["default/a3", "kube-system/a2", "burst/p2"]); // the running pods hold theirs
+    expect(watcher.awaitingAddress((k) => held.has(k))).toBe(1); // burst/p1
+    // p1 finishes: nothing is awaited any more.
+    const p1 = api.store.get("/v1/pods", "burst", "p1")!;
+    api.store.replace("/v1/pods", "burst", "p1", { ...p1, status: { phase: "Succeeded" } });
+    await until(() => watcher.awaitingAddress((k) => held.has(k)) === 0, "p1 finished");
+    for (const n of ["p1", "p2", "host", "done", "failed", "leaving"]) deletePod(api, "burst", n);
   });
 
   it("relists after 410 Gone and sees what changed while it was away", async () => {

@@ -67,6 +67,32 @@ describe("PoolLoop demand", () => {
     void p.stop(); // the round never ends here; just no more rounds
   });
 
+  it("pods scheduled here without an address are planned for before any ADD; refused ones among them count once", async () => {
+    const started: PlanAction[] = [];
+    const scheduled = 18;
+    const p = testPoolLoop(
+      fullPrimary(),
+      LIMITS,
+      {
+        apply: (a) => {
+          started.push(a);
+          return new Promise(() => undefined);
+        },
+      },
+      { scheduledDemand: () => scheduled },
+    );
+    p.scheduledChanged();
+    await tick();
+    // As for 18 refused ADDs: WARM_ENI_TARGET=1 (9) + 18 = 27 free, 3 ENIs of 9.
+    expect(started.map((a) => a.kind)).toEqual(["create-eni", "create-eni", "create-eni"]);
+    expect(p.lastPlan?.deficit).toBe(27);
+    // 5 of those pods' ADDs are refused meanwhile: still 18 pods (23 would need a 4th ENI).
+    for (let n = 0; n < 5; n++) p.wake(key(n));
+    await tick();
+    expect(started).toHaveLength(3);
+    void p.stop();
+  });
+
   it("a pod retrying counts once; a pod that got its address no longer counts", async () => {
     const plans: number[] = [];
     const ds = fullPrimary();

@@ -8,14 +8,19 @@ import type { Datastore } from "../../../ipamd/datastore/datastore.ts";
 import type { EniHost } from "../../../ipamd/executor/eni-host.ts";
 import type { Executor } from "../../../ipamd/executor/executor.ts";
 import type { PoolState } from "../../../ipamd/executor/input.ts";
-import { PoolLoop } from "../../../ipamd/executor/pool-loop.ts";
+import { PoolLoop, type PoolLoopDeps } from "../../../ipamd/executor/pool-loop.ts";
 import { silentLogger } from "../../../ipamd/log.ts";
 import { IpamdMetrics } from "../../../ipamd/metrics/metrics.ts";
 
 export const NOW = 1_000_000;
 
 /** `executor` needs only `apply` (and `settleLater` when the loop defers work). */
-export function testPoolLoop(ds: Datastore, limits: InstanceLimits, executor: Partial<Executor>): PoolLoop {
+export function testPoolLoop(
+  ds: Datastore,
+  limits: InstanceLimits,
+  executor: Partial<Executor>,
+  extra: Pick<PoolLoopDeps, "scheduledDemand"> = {},
+): PoolLoop {
   const state: PoolState = {
     settings: toPoolSettings(parseSettings({})),
     limits,
@@ -39,5 +44,6 @@ export function testPoolLoop(ds: Datastore, limits: InstanceLimits, executor: Pa
     metrics: new IpamdMetrics(() => NOW),
     log: silentLogger(),
     now: () => NOW,
+    ...extra,
   });
 }
