@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Cluster, createCluster, ipamdRequest, type Pod } from "../harness/index.ts";
 import { grantKey, IPAMD_USER } from "../harness/kube.ts";
 import type { JsonObject } from "../support/fake-apiserver/patch.ts";
+import { createNetns, type TestNetns } from "../support/netns.ts";
 
 const EVENT_INTERVAL_S = 4;
 const GRACE_S = 2;
@@ -61,14 +62,18 @@ describe("ipamd with Kubernetes (stand-in API server + emulator)", () => {
         v: 1,
         op: "add",
         key: { network: "aws-cni", containerId: `full-${i}`, ifName: "eth0" },
-        netns: "/var/run/netns/none",
+        // A real namespace: ipamd refuses a missing one (code 4) before it looks for an address.
+        netns: spareNetns.path,
         pod: { namespace: "default", name: `full-${i}` },
         link: { mtu: 9001, vethPrefix: "eni" },
       },
       5000,
     ) as Promise<{ ok: boolean; error?: { code: number; msg: string } }>;
 
+  let spareNetns: TestNetns;
+
   beforeAll(async () => {
+    spareNetns = createNetns("k8sfail");
     c = await createCluster({
       nodes: [{ name: "k", instanceType: "t3.medium" }],
       timeScale: 0.01,
@@ -83,7 +88,10 @@ describe("ipamd with Kubernetes (stand-in API server + emulator)", () => {
       },
     });
   });
-  afterAll(() => c?.destroy());
+  afterAll(async () => {
+    await c?.destroy();
+    spareNetns?.delete();
+  });
 
   it("NodeIPAM status counts the pods added", async () => {
     for (let i = 0; i < 3; i++) pods.push(await c.addPod("k", { namespace: "default", name: `p${i}` }));
