@@ -3,7 +3,9 @@
 //     prefix delegation, real netlink plumbing) holding PODS assigned pods:
 //     resident memory (VmRSS) and CPU (utime+stime from /proc) while idle and
 //     under pod churn (DEL one pod + ADD a new one through the CNI plugin,
-//     sequentially, pod count kept at PODS).
+//     sequentially, pod count kept at PODS). Without Kubernetes (the
+//     targets), then briefly with the stand-in API server, as production
+//     runs (@kubernetes/client-node loaded, pod watch, status writes).
 //  2. Assign + release throughput through the Unix socket with the plugin's
 //     protocol, against the in-process Daemon with a no-op PodPlumbing
 //     injected and logging off (bench/daemon/host.ts), run with ipamd's V8
@@ -28,13 +30,25 @@ const PODS = smoke ? 10 : 250;
 const IDLE_MS = smoke ? 2_000 : 65_000; // > one reconcile interval (60 s)
 const CHURN_MS = smoke ? 2_000 : 20_000;
 const LOAD_SECONDS = smoke ? 2 : 10;
+const KUBE_IDLE_MS = smoke ? 1_000 : 10_000;
+const KUBE_CHURN_MS = smoke ? 1_000 : 10_000;
 const LOAD_WORKERS = 32;
 delete process.env["NODE_EXTRA_CA_CERTS"];
 if (process.getuid?.() !== 0) throw new Error("bench:daemon needs root (network namespaces)");
 
-async function footprint(): Promise<{ idle: Usage; churn: Usage; churnOps: number; churnSecs: number }> {
+/**
+ * `kubernetes`: with the stand-in API server, as production runs (ipamd then
+ * loads @kubernetes/client-node, watches the node's pods and writes status);
+ * the targets are measured without, the production footprint is printed beside.
+ */
+async function footprint(
+  kubernetes: boolean,
+  idleMs: number,
+  churnMs: number,
+): Promise<{ idle: Usage; churn: Usage; churnOps: number; churnSecs: number }> {
   const cluster = await createCluster({
     timeScale: 0.05,
+    kubernetes,
     // The harness's default /24 subnets hold only 16 /28 prefixes: too few for 250 pods.
     subnetCidrs: ["10.0.16.0/20"],
     nodes: [
@@ -58,13 +72,15 @@ async function footprint(): Promise<{ idle: Usage; churn: Usage; churnOps: numbe
     };
     for (let i = 0; i < PODS; i += 8)
       await Promise.all(Array.from({ length: Math.min(8, PODS - i) }, addOne));
-    console.log(`${pods.length} pods assigned; measuring idle for ${IDLE_MS / 1000} s`);
+    console.log(
+      `${pods.length} pods assigned${kubernetes ? " (Kubernetes on)" : ""}; measuring idle for ${idleMs / 1000} s`,
+    );
     await new Promise((r) => setTimeout(r, 2000)); // let the pool settle
-    const idle = await measureUsage(pid, IDLE_MS);
+    const idle = await measureUsage(pid, idleMs);
     let churnOps = 0;
     const t0 = performance.now();
     const churn = await measureUsage(pid, async () => {
-      while (performance.now() - t0 < CHURN_MS) {
+      while (performance.now() - t0 < churnMs) {
         await cluster.delPod(pods.shift()!);
         await addOne();
         churnOps += 2;
@@ -110,7 +126,8 @@ async function throughput(): Promise<LoadResult> {
   }
 }
 
-const fp = await footprint();
+const fp = await footprint(false, IDLE_MS, CHURN_MS);
+const fpKube = await footprint(true, KUBE_IDLE_MS, KUBE_CHURN_MS);
 const load = await throughput();
 const rss = Math.max(fp.idle.rssMaxMiB, fp.churn.rssMaxMiB);
 console.log(
@@ -122,6 +139,10 @@ console.log(
 console.log(
   `  churn ${fp.churnSecs.toFixed(0)} s (${fp.churnOps} ADD/DEL via the plugin, ${(fp.churnOps / fp.churnSecs).toFixed(1)}/s, sequential): CPU ${fp.churn.cpuPct.toFixed(1)} % of a core, RSS max ${fp.churn.rssMaxMiB.toFixed(1)} MiB`,
 );
+const kubeRss = Math.max(fpKube.idle.rssMaxMiB, fpKube.churn.rssMaxMiB);
+console.log(
+  `  with Kubernetes on (stand-in API server; ipamd loads @kubernetes/client-node, watches the node's pods, writes status), as production runs: RSS max ${kubeRss.toFixed(1)} MiB (idle ${(KUBE_IDLE_MS / 1000).toFixed(0)} s + churn ${(KUBE_CHURN_MS / 1000).toFixed(0)} s), idle CPU ${fpKube.idle.cpuPct.toFixed(2)} %; the targets below are taken without`,
+);
 console.log(
   `throughput: in-process Daemon with a NO-OP PodPlumbing injected (DaemonDeps.plumbing) and logging off, ipamd's V8 flags (${ipamdNodeFlags().join(" ")}); datastore + checkpoint (fdatasync) real; ${LOAD_WORKERS} concurrent clients over the Unix socket, ADD then DEL each`,
 );
@@ -129,14 +150,22 @@ console.log(
   `  ${load.ops} ops in ${load.seconds.toFixed(1)} s = ${load.opsPerSec.toFixed(0)} ops/s (errors ${load.errors}${load.firstError ? `: ${load.firstError}` : ""})`,
 );
 const ok = (b: boolean) => (b ? "meets" : "MISSES");
-const headline = `bench:daemon RSS ${rss.toFixed(1)} MiB (target <= 64, ${ok(rss <= 64)}), idle CPU ${fp.idle.cpuPct.toFixed(2)} % (target <= 0.5, ${ok(fp.idle.cpuPct <= 0.5)}), ${load.opsPerSec.toFixed(0)} ops/s (target >= 10000, ${ok(load.opsPerSec >= 10_000)})`;
+const headline = `bench:daemon RSS ${rss.toFixed(1)} MiB (target <= 64, ${ok(rss <= 64)}), idle CPU ${fp.idle.cpuPct.toFixed(2)} % (target <= 0.5, ${ok(fp.idle.cpuPct <= 0.5)}), ${load.opsPerSec.toFixed(0)} ops/s (target >= 10000, ${ok(load.opsPerSec >= 10_000)}); RSS with Kubernetes on ${kubeRss.toFixed(1)} MiB`;
 writeReport(
   {
     name: "daemon",
     unit: "",
-    data: { pods: PODS, idleMs: IDLE_MS, footprint: fp, throughput: load, workers: LOAD_WORKERS },
+    data: {
+      pods: PODS,
+      idleMs: IDLE_MS,
+      footprint: fp,
+      footprintKubernetes: fpKube,
+      throughput: load,
+      workers: LOAD_WORKERS,
+    },
     bars: [
       { label: "RSS MiB (target 64)", value: rss, compare: 64 },
+      { label: "RSS MiB, Kubernetes on", value: kubeRss },
       { label: "idle CPU % (target 0.5)", value: fp.idle.cpuPct, compare: 0.5 },
       { label: "churn CPU %", value: fp.churn.cpuPct },
       { label: "kops/s (target 10)", value: load.opsPerSec / 1000, compare: 10 },
