@@ -6,19 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Cluster, createCluster, ipamdRequest, type Pod } from "../harness/index.ts";
 import { createPodObject } from "../harness/kube.ts";
+import { until } from "../support/until.ts";
 
 // m5.large: 3 ENIs x 10 addresses, 9 of each for pods = 27.
 const MAX = 27;
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("pods scheduled on the node grow the pool before their ADDs (Kubernetes)", () => {
   let c: Cluster;
@@ -41,15 +32,20 @@ describe("pods scheduled on the node grow the pool before their ADDs (Kubernetes
   afterAll(() => c?.destroy());
 
   it("20 Pod objects scheduled here, no ADD yet: the pool grows to hold them; their ADDs then never wait", async () => {
-    const start = await until("the warm pool", async () => {
-      const s = await status();
-      return s.available === 2 ? s : undefined;
-    });
+    const start = await until(
+      "the warm pool",
+      async () => {
+        const s = await status();
+        return s.available === 2 ? s : undefined;
+      },
+      20_000,
+      50,
+    );
     expect(start.assigned ?? 0).toBe(0);
     const names = Array.from({ length: 20 }, (_, i) => `sched-${i}`);
     for (const name of names) createPodObject(c.kube!, "s", { namespace: "default", name });
     // 20 pods + WARM_IP_TARGET 2 = 22 free, within the node's 27.
-    await until("22 free addresses", async () => ((await status()).available >= 22 ? true : undefined));
+    await until("22 free addresses", async () => ((await status()).available >= 22 ? true : undefined), 20_000, 50);
     const pods: Pod[] = [];
     const t0 = performance.now();
     for (const name of names) pods.push(await c.addPod("s", { namespace: "default", name }));
