@@ -45,7 +45,12 @@ describe("pods scheduled on the node grow the pool before their ADDs (Kubernetes
     const names = Array.from({ length: 20 }, (_, i) => `sched-${i}`);
     for (const name of names) createPodObject(c.kube!, "s", { namespace: "default", name });
     // 20 pods + WARM_IP_TARGET 2 = 22 free, within the node's 27.
-    await until("22 free addresses", async () => ((await status()).available >= 22 ? true : undefined), 20_000, 50);
+    await until(
+      "22 free addresses",
+      async () => ((await status()).available >= 22 ? true : undefined),
+      20_000,
+      50,
+    );
     const pods: Pod[] = [];
     const t0 = performance.now();
     for (const name of names) pods.push(await c.addPod("s", { namespace: "default", name }));
