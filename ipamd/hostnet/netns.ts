@@ -50,6 +50,17 @@ export function openNetns(path: string): NetnsHandle {
   };
 }
 
+let ownId: { dev: number; ino: number } | undefined;
+
+/** Device and inode of our own namespace (fixed for the process's life: read once). */
+function ownNetnsId(): { dev: number; ino: number } {
+  if (ownId === undefined) {
+    const st = fstatSync(selfNetnsFd());
+    ownId = { dev: st.dev, ino: st.ino };
+  }
+  return ownId;
+}
+
 /**
  * openNetns() for a POD's namespace: refuses the node's own (the one ipamd
  * runs in, with hostNetwork) and directories. A runtime bug or a hostile
@@ -61,7 +72,7 @@ export function openNetns(path: string): NetnsHandle {
 export function openPodNetns(path: string): NetnsHandle {
   const ns = openNetns(path);
   try {
-    const own = fstatSync(selfNetnsFd());
+    const own = ownNetnsId();
     const target = fstatSync(ns.fd);
     if (target.dev === own.dev && target.ino === own.ino) {
       throw new HostnetError(
