@@ -178,7 +178,11 @@ export class Rtnl {
     this.#broken ??= toHostnetError(e, "netlink socket failed");
     for (const reject of this.#pending) reject(this.#broken);
     this.#pending.clear();
-    for (const wake of this.#waiting.splice(0)) wake();
+    // Each waiter gets a slot (and gives it back in #release) and fails at once.
+    for (const wake of this.#waiting.splice(0)) {
+      this.#inFlight++;
+      wake();
+    }
   }
 
   /** Sends `call` once a slot is free (FIFO), and fails it if the socket fails meanwhile. */
