@@ -21,7 +21,7 @@ import type { DurableDatastore } from "../datastore/durable.ts";
 import type { Assignment } from "../datastore/types.ts";
 import { HostnetError, type PodLinks, type PodNetworkSpec, type PodPlumbing } from "../hostnet/types.ts";
 import type { Logger } from "../log.ts";
-import type { IpamdMetrics } from "../metrics/metrics.ts";
+import type { HeldAddOutcome, IpamdMetrics } from "../metrics/metrics.ts";
 import { RECOVERED_NETWORK } from "../recovery/host-scan.ts";
 import { KeyedLock } from "./keylock.ts";
 import { addResult, podSpec, vethNameFor } from "./pod-spec.ts";
@@ -200,19 +200,39 @@ export class IpamdHandlers implements RequestHandler {
     assign: () => ReturnType<DurableDatastore["beginAssign"]>,
     gone: AbortSignal | undefined,
   ): Promise<ReturnType<DurableDatastore["beginAssign"]>> {
-    const { pool } = this.#d;
+    const { pool, metrics } = this.#d;
     const deadline = performance.now() + Math.min(req.waitMs ?? 0, this.#d.maxAddWaitMs ?? 0);
     let last = refused;
-    for (;;) {
-      pool.wake(req.key);
-      const left = deadline - performance.now();
-      // A plugin that hung up gets no address: nobody would plumb or answer for it.
-      if (gone?.aborted) return refused;
-      if (left <= 0 || !pool.mayGrow(this.#now())) return last;
-      await pool.changed(Math.min(left, HELD_RECHECK_MS), gone);
-      if (gone?.aborted) return refused;
-      last = assign();
-      if (last.result.ok) return last;
+    // Counted as held (vpccni_adds_held) only once it really waits.
+    let held = false;
+    let outcome: HeldAddOutcome = "gave-up";
+    try {
+      for (;;) {
+        pool.wake(req.key);
+        const left = deadline - performance.now();
+        // A plugin that hung up gets no address: nobody would plumb or answer for it.
+        if (gone?.aborted) {
+          outcome = "client-gone";
+          return refused;
+        }
+        if (left <= 0 || !pool.mayGrow(this.#now())) return last;
+        if (!held) {
+          held = true;
+          metrics.addHeld();
+        }
+        await pool.changed(Math.min(left, HELD_RECHECK_MS), gone);
+        if (gone?.aborted) {
+          outcome = "client-gone";
+          return refused;
+        }
+        last = assign();
+        if (last.result.ok) {
+          outcome = "assigned";
+          return last;
+        }
+      }
+    } finally {
+      if (held) metrics.addHeldEnded(outcome);
     }
   }
 

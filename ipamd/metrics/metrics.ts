@@ -43,6 +43,8 @@ export class IpamdMetrics {
   private readonly recoveryDropped: Counter;
   private readonly leakedEnisDeleted: Counter;
   private readonly gonePodsReleased: Counter;
+  private readonly addsHeld: Gauge;
+  private readonly addsHeldEnded: Counter<"outcome">;
   private lastReconcileMs = 0;
 
   constructor(now: () => number = Date.now) {
@@ -136,6 +138,16 @@ export class IpamdMetrics {
       help: "Addresses released because their pod's netns and host veth were gone (a DEL that never reached ipamd)",
       registers: r,
     });
+    this.addsHeld = g(
+      "adds_held",
+      "ADDs held right now: no free address when they came, waiting for the pool to grow (VPC_CNI_ADD_WAIT_SECONDS)",
+    );
+    this.addsHeldEnded = new Counter({
+      name: "vpccni_adds_held_total",
+      help: "Held ADDs by how the wait ended: assigned (an address landed), gave-up (budget spent or the pool can no longer grow: answered try-again), client-gone (the plugin hung up)",
+      labelNames: ["outcome"],
+      registers: r,
+    });
   }
 
   #poolSource: (() => PoolSnapshot) | undefined;
@@ -199,4 +211,16 @@ export class IpamdMetrics {
   gonePodReleased(): void {
     this.gonePodsReleased.inc();
   }
+
+  /** An ADD starts waiting for the pool to grow. */
+  addHeld(): void {
+    this.addsHeld.inc();
+  }
+
+  addHeldEnded(outcome: HeldAddOutcome): void {
+    this.addsHeld.dec();
+    this.addsHeldEnded.inc({ outcome });
+  }
 }
+
+export type HeldAddOutcome = "assigned" | "gave-up" | "client-gone";

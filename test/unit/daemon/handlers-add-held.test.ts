@@ -69,13 +69,25 @@ describe("a refused ADD held while the pool grows", () => {
   let dir: string;
   let ds: Datastore;
   let pool: Pool;
+  let metrics: IpamdMetrics;
+  /** vpccni_adds_held and vpccni_adds_held_total{outcome} from the exposition text. */
+  const heldMetrics = async () => {
+    const text = await metrics.render();
+    const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+    return {
+      now: num(/^vpccni_adds_held (\d+)$/m),
+      assigned: num(/^vpccni_adds_held_total\{outcome="assigned"\} (\d+)$/m),
+      gaveUp: num(/^vpccni_adds_held_total\{outcome="gave-up"\} (\d+)$/m),
+      gone: num(/^vpccni_adds_held_total\{outcome="client-gone"\} (\d+)$/m),
+    };
+  };
   const handlers = (maxAddWaitMs: number) =>
     new IpamdHandlers({
       durable: new DurableDatastore(ds, new Checkpoint(join(dir, "cp.json"))),
       plumbing,
       pool,
       readiness: () => ({ ready: true }),
-      metrics: new IpamdMetrics(),
+      metrics,
       log: silentLogger(),
       maxAddWaitMs,
     });
@@ -90,6 +102,7 @@ describe("a refused ADD held while the pool grows", () => {
     ds = new Datastore({ cooldownMs: 30_000 });
     ds.upsertEni({ ...ENI_1 });
     pool = new Pool(ds);
+    metrics = new IpamdMetrics();
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -98,11 +111,13 @@ describe("a refused ADD held while the pool grows", () => {
     const t0 = performance.now();
     const held = ["c1", "c2", "c3"].map((c) => add(h, c, 5_000));
     await new Promise((r) => setTimeout(r, 30));
+    expect((await heldMetrics()).now).toBe(3); // visible while they wait
     pool.grow(["10.0.1.5", "10.0.1.6"]);
     await new Promise((r) => setTimeout(r, 30));
     pool.grow(["10.0.1.7"]);
     const ips = (await Promise.all(held)).map(ipOf);
     expect(ips.slice().sort()).toEqual(["10.0.1.5", "10.0.1.6", "10.0.1.7"]);
+    expect(await heldMetrics()).toEqual({ now: 0, assigned: 3, gaveUp: 0, gone: 0 });
     expect(performance.now() - t0).toBeLessThan(2_000); // not the budget: woken by grow()
   });
 
@@ -118,6 +133,7 @@ describe("a refused ADD held while the pool grows", () => {
     expect(msgOf(r)).toBe("node i-1 (m5.large): no free address");
     expect(performance.now() - t0).toBeLessThan(200);
     expect(pool.wakes).toBe(1);
+    expect(await heldMetrics()).toEqual({ now: 0, assigned: 0, gaveUp: 0, gone: 0 }); // never held
   });
 
   it("gives up when its budget (the smaller of waitMs and the cap) runs out, saying how long it waited", async () => {
@@ -128,6 +144,7 @@ describe("a refused ADD held while the pool grows", () => {
     expect(msgOf(r)).toMatch(/^node i-1 \(m5\.large\): no free address \(held \d+ ms\)$/);
     expect(ms).toBeGreaterThanOrEqual(390);
     expect(ms).toBeLessThan(2_000);
+    expect(await heldMetrics()).toEqual({ now: 0, assigned: 0, gaveUp: 1, gone: 0 });
   });
 
   it("stops waiting when the plugin hangs up, and takes no address afterwards", async () => {
@@ -139,5 +156,6 @@ describe("a refused ADD held while the pool grows", () => {
     const r = await held;
     expect(codeOf(r)).toBe(11);
     expect(ds.assignments()).toEqual([]);
+    expect(await heldMetrics()).toEqual({ now: 0, assigned: 0, gaveUp: 0, gone: 1 });
   });
 });
