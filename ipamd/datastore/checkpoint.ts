@@ -90,8 +90,8 @@ export interface StateToSave {
   readonly cooldowns: DatastoreState["cooldowns"];
 }
 
-const ASSIGNMENTS_OPEN = new TextEncoder().encode('{"assignments":[');
-const COOLDOWNS_OPEN = new TextEncoder().encode('],"cooldowns":');
+const ASSIGNMENTS_OPEN = UTF8.encode('{"assignments":[');
+const COOLDOWNS_OPEN = UTF8.encode('],"cooldowns":');
 /** From the first crc32 digit in the header to the body's first byte. */
 const CRC_TO_BODY = '00000000","state":'.length;
 
@@ -159,7 +159,7 @@ function putAscii(out: Uint8Array, at: number, text: string): number {
 
 /**
  * The checksum only has to catch torn and damaged files, not tampering: CRC-32
- * does, at a fraction of SHA-256's cost. Every save re-encodes the whole state
+ * does, at a fraction of SHA-256's cost. Every save checksums the whole state
  * (group commit: once per batch), and under bench:daemon's load SHA-256 was
  * 3.5 % of the server's CPU.
  */

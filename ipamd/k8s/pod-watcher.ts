@@ -1,5 +1,7 @@
 // List-then-watch of the pods scheduled on this node (fieldSelector
-// spec.nodeName=<node>), keeping the set of live pods the reconciler needs.
+// spec.nodeName=<node>), keeping the set of live pods the reconciler needs,
+// and which of them will need a pod address (the pool grows for those that
+// hold none yet: VPC_CNI_GROW_FOR_SCHEDULED_PODS).
 // Written on @kubernetes/client-node's Watch rather than its ListWatch
 // informer because we need three things that one does not give: watch
 // bookmarks (allowWatchBookmarks, so a quiet node's resourceVersion stays
