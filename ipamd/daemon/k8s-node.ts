@@ -28,6 +28,12 @@ import { conditionState } from "./k8s-status.ts";
  */
 const TICK_MS = 1000;
 const IDLE_TICK_MS = 10_000;
+/**
+ * Scheduled pods count as on their way to an ADD for this long after their
+ * creation (see PodWatcher.awaitingAddress): generous for kubelet, short
+ * enough that a pod that never sends us an ADD stops holding addresses.
+ */
+export const SCHEDULED_POD_WINDOW_MS = 5 * 60_000;
 const NODE_READ_RETRY_MS = [1000, 2000, 5000, 10_000, 30_000];
 
 export type K8sPart = "node" | "pods" | "status" | "condition" | "events" | "release";
@@ -119,7 +125,7 @@ export class KubeNode {
     const src = this.#d.sources();
     if (src === undefined) return 0; // the datastore is not there yet: no way to tell who holds one
     const held = new Set(src.held().map((a) => `${a.namespace}/${a.name}`));
-    return this.watcher.awaitingAddress((pod) => held.has(pod));
+    return this.watcher.awaitingAddress((pod) => held.has(pod), this.#now(), SCHEDULED_POD_WINDOW_MS);
   }
 
   /** One allocation failure (an ADD that found no address, or EC2 refusing growth): rate-limited Event. */

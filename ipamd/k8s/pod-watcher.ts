@@ -48,6 +48,8 @@ interface WatchedPod {
   uid: string;
   /** Will get a pod address from a CNI ADD: not hostNetwork, not finished, not being deleted. */
   needsAddress: boolean;
+  /** metadata.creationTimestamp (ms); NaN when absent. */
+  createdMs: number;
 }
 
 type WatchEvent = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
@@ -86,12 +88,20 @@ export class PodWatcher implements LivePodSource {
   /**
    * Pods on the node that will need a pod address and, per `hasAddress`
    * ("namespace/name"), hold none yet: scheduled, their ADD still to come.
+   * Only pods created within `windowMs` before `nowMs`: kubelet runs a pod's
+   * CNI ADD within seconds of scheduling (before any image pull), so an older
+   * pod without an address is failing for another reason or not networked by
+   * us (another CNI via Multus), and must not hold free addresses forever.
    * 0 before the first list.
    */
-  awaitingAddress(hasAddress: (podKey: string) => boolean): number {
+  awaitingAddress(hasAddress: (podKey: string) => boolean, nowMs: number, windowMs: number): number {
     if (!this.synced_) return 0;
     let n = 0;
-    for (const [key, p] of this.pods) if (p.needsAddress && !hasAddress(key)) n++;
+    for (const [key, p] of this.pods) {
+      // A pod without a creation time (never from a real API server) counts.
+      const recent = !(nowMs - p.createdMs >= windowMs);
+      if (p.needsAddress && recent && !hasAddress(key)) n++;
+    }
     return n;
   }
 
@@ -214,8 +224,11 @@ export function podKey(namespace: string, name: string): string {
 
 function watched(p: V1Pod): WatchedPod {
   const phase = p.status?.phase;
+  // A Date from a list (the client deserializes), an ISO string from a watch event.
+  const created = p.metadata?.creationTimestamp as Date | string | undefined;
   return {
     uid: p.metadata?.uid ?? "",
+    createdMs: created === undefined || created === null ? Number.NaN : new Date(created).getTime(),
     needsAddress:
       p.spec?.hostNetwork !== true &&
       phase !== "Succeeded" &&

@@ -84,11 +84,15 @@ describe("pod watcher", () => {
     pod("leaving", {}, { phase: "Running" }, { deletionTimestamp: "2026-11-22T00:00:00Z" });
     await until(() => watcher.livePods().has("burst/leaving"), "the burst pods");
     const held = new Set(["default/a3", "kube-system/a2", "burst/p2"]); // the running pods hold theirs
-    expect(watcher.awaitingAddress((k) => held.has(k))).toBe(1); // burst/p1
+    const WINDOW = 5 * 60_000;
+    const awaiting = (nowMs = Date.now()) => watcher.awaitingAddress((k) => held.has(k), nowMs, WINDOW);
+    expect(awaiting()).toBe(1); // burst/p1
+    // Ten minutes on, p1 still has no address: no longer counted as on its way.
+    expect(awaiting(Date.now() + 10 * 60_000)).toBe(0);
     // p1 finishes: nothing is awaited any more.
     const p1 = api.store.get("/v1/pods", "burst", "p1")!;
     api.store.replace("/v1/pods", "burst", "p1", { ...p1, status: { phase: "Succeeded" } });
-    await until(() => watcher.awaitingAddress((k) => held.has(k)) === 0, "p1 finished");
+    await until(() => awaiting() === 0, "p1 finished");
     for (const n of ["p1", "p2", "host", "done", "failed", "leaving"]) deletePod(api, "burst", n);
   });
 
