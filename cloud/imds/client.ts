@@ -186,6 +186,11 @@ export function createImdsClient(options: ImdsClientOptions = {}): ImdsClient {
         primaryMac,
       };
     },
+    async eni(mac: string): Promise<ImdsEni | undefined> {
+      const want = mac.toLowerCase();
+      const listed = listing(await get("network/interfaces/macs/")).find((m) => m.toLowerCase() === want);
+      return listed === undefined ? undefined : eni(listed);
+    },
     async enis(): Promise<ImdsEni[]> {
       const macs = listing(await get("network/interfaces/macs/"));
       const all = await Promise.all(macs.map(eni));

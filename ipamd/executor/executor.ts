@@ -37,7 +37,14 @@ export interface ExecutorDeps {
   sleep?: (ms: number) => Promise<void>;
   /** How long a new ENI may take to show in IMDS / detach in EC2. */
   waitMs?: number;
+  /** Between EC2 Describe polls (a detach); default 200 ms: EC2 throttles Describe calls. */
   pollMs?: number;
+  /**
+   * Between IMDS polls for a new attachment; default 50 ms. IMDS is local to
+   * the instance and each poll is one GET (ImdsApi.eni), and every ADD held
+   * for the new ENI waits out the poll's lag after the attach completes.
+   */
+  imdsPollMs?: number;
 }
 
 export interface ActionDone {
@@ -110,13 +117,13 @@ export class Executor {
     return [...(primary === undefined ? [] : [primary]), ...ips, ...prefixes];
   }
 
-  async #poll<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  async #poll<T>(what: string, everyMs: number, probe: () => Promise<T | undefined>): Promise<T> {
     const deadline = this.#now() + (this.#d.waitMs ?? 30_000);
     for (;;) {
       const v = await probe();
       if (v !== undefined) return v;
       if (this.#now() >= deadline) throw new Error(`timed out waiting for ${what}`);
-      await this.#sleep(this.#d.pollMs ?? 200);
+      await this.#sleep(everyMs);
     }
   }
 
@@ -132,6 +139,7 @@ export class Executor {
     });
     log.info({ eniId: eni.id, ips: eni.secondaryIps.length, prefixes: eni.prefixes.length }, "created ENI");
     let attachmentId: string | undefined;
+    const t0 = this.#now();
     try {
       const att = await ec2.attachNetworkInterface({
         eniId: eni.id,
@@ -140,9 +148,10 @@ export class Executor {
       });
       attachmentId = att.attachmentId;
       // IMDS only (no EC2 Describe) while the attachment completes.
-      const seen = await this.#poll<ImdsEni>(`ENI ${eni.id} in IMDS`, async () =>
-        (await this.#d.imds.enis()).find((x) => x.interfaceId === eni.id || x.mac === eni.macAddress),
+      const seen = await this.#poll<ImdsEni>(`ENI ${eni.id} in IMDS`, this.#d.imdsPollMs ?? 50, () =>
+        this.#d.imds.eni(eni.macAddress),
       );
+      const tSeen = this.#now();
       const info: EniInfo = {
         id: eni.id,
         mac: eni.macAddress,
@@ -158,7 +167,9 @@ export class Executor {
       ds.addIps(eni.id, eni.secondaryIps);
       ds.addPrefixes(eni.id, eni.prefixes);
       this.#unsettled.set(eni.id, attachmentId);
-      log.info({ eniId: eni.id, deviceIndex: a.deviceIndex }, "ENI attached and set up");
+      // How long the attachment took to show in IMDS, and the host setup after it.
+      const ms = { attachMs: tSeen - t0, setupMs: this.#now() - tSeen };
+      log.info({ eniId: eni.id, deviceIndex: a.deviceIndex, ...ms }, "ENI attached and set up");
       return {
         scaledDown: false,
         changed: { enis: [eni.id], addresses: [...eni.secondaryIps, ...eni.prefixes] },
@@ -225,7 +236,7 @@ export class Executor {
   }
 
   async #waitDetached(eniId: string): Promise<void> {
-    await this.#poll(`ENI ${eniId} to detach`, async () => {
+    await this.#poll(`ENI ${eniId} to detach`, this.#d.pollMs ?? 200, async () => {
       const [e] = await this.#d.ec2.describeNetworkInterfaces({ ids: [eniId] });
       return e === undefined || e.status === "available" ? true : undefined;
     });

@@ -40,6 +40,8 @@ let server: Server;
 let base: string;
 const valid = new Set<string>();
 let puts = 0;
+/** Metadata GETs answered (token PUTs not counted). */
+let gets = 0;
 const ttls: string[] = [];
 
 beforeAll(async () => {
@@ -55,6 +57,7 @@ beforeAll(async () => {
       return void res.writeHead(200).end(tok);
     }
     if (!valid.has(String(req.headers["x-aws-ec2-metadata-token"]))) return void res.writeHead(401).end();
+    gets++;
     const body = tree[rest.replace(/^latest\/meta-data\//, "")];
     if (body === undefined) return void res.writeHead(404).end("Not Found");
     res.writeHead(200).end(body);
@@ -117,6 +120,21 @@ describe("createImdsClient", () => {
     });
     expect(enis[1]?.ipv4Prefixes).toEqual(["10.0.0.32/28", "10.0.0.48/28"]);
     expect(enis[1]?.vpcCidrs).toEqual(["10.0.0.0/16"]); // singular fallback
+  });
+
+  it("eni(mac): one GET while the MAC is not listed; the listed ENI's details, any letter case", async () => {
+    const c = createImdsClient({ endpoint: base });
+    await c.get("mac"); // the token, out of the count
+    let before = gets;
+    expect(await c.eni("0e:00:00:00:00:99")).toBeUndefined();
+    expect(gets - before).toBe(1);
+    before = gets;
+    const one = await c.eni(MAC1.toUpperCase());
+    expect(gets - before).toBe(11); // the listing + this ENI's 10 fields
+    expect(one?.interfaceId).toBe("eni-1");
+    before = gets;
+    expect(one).toEqual((await c.enis()).find((e) => e.mac === MAC1));
+    expect(gets - before).toBe(21); // enis() reads every ENI's
   });
 
   it("one token for many reads; renewed before expiry; asks for the configured TTL", async () => {

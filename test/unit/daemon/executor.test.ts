@@ -41,7 +41,11 @@ function setup(ec2: Ec2Api, imdsEnis: () => Promise<never[]> = async () => []) {
   const hostCalls: string[] = [];
   const ex = new Executor({
     ec2,
-    imds: { identity: async () => ({}) as never, enis: imdsEnis },
+    imds: {
+      identity: async () => ({}) as never,
+      enis: imdsEnis,
+      eni: async (mac: string) => (await imdsEnis()).find((e: { mac: string }) => e.mac === mac),
+    },
     ds,
     host: {
       setup: async (e) => void hostCalls.push(`setup ${e.id}`),
@@ -52,6 +56,7 @@ function setup(ec2: Ec2Api, imdsEnis: () => Promise<never[]> = async () => []) {
     sleep: async () => undefined,
     waitMs: 50,
     pollMs: 1,
+    imdsPollMs: 1,
   });
   return { ds, ex, hostCalls };
 }
