@@ -95,13 +95,19 @@ export async function runAdds(p: BurstJob, t0: bigint): Promise<BurstOutcome> {
 
 const LAUNCHER = fileURLToPath(new URL("./launcher.ts", import.meta.url));
 
+/** A launcher process, up and waiting for "go". */
+export interface BurstLauncher {
+  /** Starts the burst: onStart (the Pod objects), "go", then the outcome. Once. */
+  run(onStart?: () => void): Promise<BurstOutcome>;
+}
+
 /**
- * Starts the launcher and waits until it is up (its start-up is not the
- * burst's), then starts the burst: onStart (the Pod objects), "go" to the
- * launcher, and the outcome back.
+ * Starts the launcher and waits until it is up: its start-up is not the
+ * burst's, and a launcher started before ipamd leaves ipamd no idle time
+ * before the burst that it would not have on a node.
  */
-export async function addBurst(p: BurstPods): Promise<BurstOutcome> {
-  const { nodeNetns, onStart, ...job } = p;
+export async function startLauncher(p: BurstJob & { nodeNetns: string }): Promise<BurstLauncher> {
+  const { nodeNetns, ...job } = p;
   const child = spawn("ip", ["netns", "exec", nodeNetns, process.execPath, LAUNCHER], {
     stdio: ["pipe", "pipe", "inherit"],
   });
@@ -111,13 +117,23 @@ export async function addBurst(p: BurstPods): Promise<BurstOutcome> {
   const ready = await lines.next();
   if (ready.done || ready.value !== "ready")
     throw new Error(`burst launcher did not start (exit ${await exited})`);
-  const t0 = process.hrtime.bigint();
-  onStart?.();
-  child.stdin.end(`go ${t0}\n`);
-  const result = await lines.next();
-  const code = await exited;
-  if (result.done || code !== 0) throw new Error(`burst launcher failed (exit ${code})`);
-  return JSON.parse(result.value) as BurstOutcome;
+  return {
+    async run(onStart) {
+      const t0 = process.hrtime.bigint();
+      onStart?.();
+      child.stdin.end(`go ${t0}\n`);
+      const result = await lines.next();
+      const code = await exited;
+      if (result.done || code !== 0) throw new Error(`burst launcher failed (exit ${code})`);
+      return JSON.parse(result.value) as BurstOutcome;
+    },
+  };
+}
+
+/** startLauncher + run, for a burst whose start needs nothing else (the warm-pool floor). */
+export async function addBurst(p: BurstPods): Promise<BurstOutcome> {
+  const { onStart, ...rest } = p;
+  return (await startLauncher(rest)).run(onStart);
 }
 
 export async function delAll(p: BurstPods): Promise<void> {
