@@ -9,7 +9,7 @@
 // answer is dropped and the call times out, which surfaces here as kind
 // "unreachable" (never an auth error).
 
-import { ImdsError } from "./errors.ts";
+import { ImdsError, isImdsError } from "./errors.ts";
 import { exchange, type HttpAnswer } from "./http.ts";
 import { imdsBaseUrl, lines, listing, regionFromAz } from "./parse.ts";
 import type { ImdsApi, ImdsEni, InstanceIdentity } from "./types.ts";
@@ -189,7 +189,15 @@ export function createImdsClient(options: ImdsClientOptions = {}): ImdsClient {
     async eni(mac: string): Promise<ImdsEni | undefined> {
       const want = mac.toLowerCase();
       const listed = listing(await get("network/interfaces/macs/")).find((m) => m.toLowerCase() === want);
-      return listed === undefined ? undefined : eni(listed);
+      if (listed === undefined) return undefined;
+      try {
+        return await eni(listed);
+      } catch (e) {
+        // Listed, but a field not there yet: IMDS fills in a new attachment's
+        // entries one by one. Not attached yet for the caller, who polls on.
+        if (isImdsError(e, "not-found")) return undefined;
+        throw e;
+      }
     },
     async enis(): Promise<ImdsEni[]> {
       const macs = listing(await get("network/interfaces/macs/"));

@@ -30,9 +30,10 @@ export interface ImdsApi {
   /** Every attached ENI: one GET for the MAC listing plus ~10 per ENI. */
   enis(): Promise<ImdsEni[]>;
   /**
-   * One ENI by MAC, undefined while IMDS does not list it: one GET (the MAC
-   * listing) until it shows, then its own details. What a wait for a new
-   * attachment polls, instead of enis() (~50 GETs per poll on a 5-ENI node).
+   * One ENI by MAC, undefined while IMDS does not list it (or lists it without
+   * all of its entries yet): one GET (the MAC listing) until it shows, then its
+   * own details. What a wait for a new attachment polls, instead of enis()
+   * (~50 GETs per poll on a 5-ENI node).
    */
   eni(mac: string): Promise<ImdsEni | undefined>;
 }

@@ -11,6 +11,8 @@ import { imdsBaseUrl, listing, regionFromAz } from "../../../cloud/imds/parse.ts
 
 const MAC0 = "0e:00:00:00:00:01";
 const MAC1 = "0e:00:00:00:00:02";
+/** Listed only by the test of an attachment in progress. */
+const MAC2 = "0e:00:00:00:00:03";
 const tree: Record<string, string> = {
   "instance-id": "i-0abc",
   "instance-type": "m5.large",
@@ -135,6 +137,24 @@ describe("createImdsClient", () => {
     before = gets;
     expect(one).toEqual((await c.enis()).find((e) => e.mac === MAC1));
     expect(gets - before).toBe(21); // enis() reads every ENI's
+  });
+
+  it("eni(mac): listed before its entries are (a new attachment) is undefined, not an error", async () => {
+    const c = createImdsClient({ endpoint: base });
+    const listingPath = "network/interfaces/macs/";
+    const saved = tree[listingPath]!;
+    tree[listingPath] = `${saved}\n${MAC2}/`;
+    try {
+      expect(await c.eni(MAC2)).toBeUndefined();
+      tree[`network/interfaces/macs/${MAC2}/device-number`] = "2";
+      tree[`network/interfaces/macs/${MAC2}/interface-id`] = "eni-2";
+      expect(await c.eni(MAC2)).toBeUndefined(); // subnet-id and its CIDR not there yet
+      tree[`network/interfaces/macs/${MAC2}/subnet-id`] = "subnet-1";
+      tree[`network/interfaces/macs/${MAC2}/subnet-ipv4-cidr-block`] = "10.0.0.0/24";
+      expect((await c.eni(MAC2))?.interfaceId).toBe("eni-2");
+    } finally {
+      tree[listingPath] = saved;
+    }
   });
 
   it("one token for many reads; renewed before expiry; asks for the configured TTL", async () => {
