@@ -25,6 +25,23 @@ export function routeTableOf(eni: Pick<EniInfo, "primary" | "deviceIndex">): num
 }
 
 /**
+ * Pod address -> the table its from-rule must name (undefined: primary ENI,
+ * no rule), for these assignments; one whose ENI is unknown is left out (an
+ * orphan: nothing to point at).
+ */
+export function podRuleTables(
+  assignments: readonly Pick<Assignment, "ip" | "eniId">[],
+  eniOf: (id: string) => Pick<EniInfo, "primary" | "deviceIndex"> | undefined,
+): Map<string, number | undefined> {
+  const want = new Map<string, number | undefined>();
+  for (const a of assignments) {
+    const eni = eniOf(a.eniId);
+    if (eni !== undefined) want.set(a.ip, eni.primary ? undefined : routeTableOf(eni));
+  }
+  return want;
+}
+
+/**
  * The host veth name. Kubernetes pods: AWS VPC CNI's scheme over
  * "<namespace>.<name>". Runtimes without pod metadata: the container id
  * stands in, so two such containers never share a name.

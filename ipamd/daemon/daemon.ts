@@ -250,6 +250,12 @@ export class Daemon {
       ds,
       executor,
       host,
+      // Through the getter each time: ns.rtnl replaces a socket that broke.
+      hostRules: {
+        rules: () => ns.rtnl.rules(),
+        addRule: (r) => ns.rtnl.addRule(r),
+        deleteRule: (r) => ns.rtnl.deleteRule(r),
+      },
       ec2,
       observe: () => observe(imds, ec2, identity.instanceId, now()),
       sweep: async () => {

@@ -12,6 +12,7 @@ import type { AttachmentKey } from "../api/protocol.ts";
 import type { Datastore } from "../datastore/datastore.ts";
 import { reconcile } from "../datastore/reconcile.ts";
 import type { ObservedEni } from "../datastore/types.ts";
+import type { Rtnl } from "../hostnet/rtnl.ts";
 import type { Logger } from "../log.ts";
 import type { IpamdMetrics } from "../metrics/metrics.ts";
 import { exhaustionReason, plan } from "../planner/plan.ts";
@@ -20,6 +21,7 @@ import type { Observation } from "../recovery/observe.ts";
 import { ActionBatch } from "./batch.ts";
 import type { EniHost } from "./eni-host.ts";
 import type { ActionDone, Changed, Executor } from "./executor.ts";
+import { followOnHost } from "./host-follow.ts";
 import {
   type PoolState,
   plannerInput,
@@ -58,6 +60,8 @@ export interface PoolLoopDeps {
   ds: Datastore;
   executor: Executor;
   host: EniHost;
+  /** The node's rules: a pod's from-rule follows its address when EC2 moved it to another ENI. */
+  hostRules?: Pick<Rtnl, "rules" | "addRule" | "deleteRule">;
   ec2: Pick<Ec2Api, "describeSubnets">;
   observe: () => Promise<Observation>;
   /** Extra housekeeping at each resync (recovered placeholders whose pod is gone). */
@@ -344,29 +348,7 @@ export class PoolLoop {
     );
     const before = new Map(ds.enis().map((e) => [e.id, e]));
     const report = reconcile(ds, trusted);
-    // An ENI that vanished behind our back (detached through EC2) keeps its
-    // host rule `from <its primary IP> lookup <table>` until someone removes
-    // it: once EC2 hands that address to a pod, the stale rule would route
-    // the pod through a dead table. Torn down before any added ENI is set up,
-    // since a new ENI may take the same device index (and table).
-    for (const id of report.removedEnis) {
-      const info = before.get(id);
-      if (info)
-        await this.#d.host
-          .teardown(info)
-          .catch((e: unknown) =>
-            log.error({ eniId: id, err: (e as Error).message }, "vanished ENI host teardown failed"),
-          );
-    }
-    for (const id of report.addedEnis) {
-      const info = ds.eni(id);
-      if (info)
-        await this.#d.host
-          .setup(info)
-          .catch((e: unknown) =>
-            log.error({ eniId: id, err: (e as Error).message }, "ENI host setup failed"),
-          );
-    }
+    await followOnHost(this.#d, report, before);
     const changed =
       report.addedEnis.length + report.removedEnis.length + report.addedIps.length + report.removedIps.length;
     if (changed > 0 || report.orphaned.length > 0) {

@@ -11,11 +11,13 @@
 //  - Secondary ENIs' host links are set up again (idempotent).
 import type { Ec2Api } from "../../cloud/ec2/types.ts";
 import type { ImdsApi } from "../../cloud/imds/types.ts";
+import { podRuleTables } from "../api/pod-spec.ts";
 import type { Checkpoint } from "../datastore/checkpoint.ts";
 import type { DurableDatastore } from "../datastore/durable.ts";
 import { reconcile } from "../datastore/reconcile.ts";
 import type { Assignment } from "../datastore/types.ts";
 import type { EniHost } from "../executor/eni-host.ts";
+import { syncPodRules } from "../hostnet/pod-rules.ts";
 import type { Rtnl } from "../hostnet/rtnl.ts";
 import type { Logger } from "../log.ts";
 import type { IpamdMetrics } from "../metrics/metrics.ts";
@@ -29,8 +31,11 @@ export interface RecoveryDeps {
   durable: DurableDatastore;
   checkpoint: Checkpoint;
   host: EniHost;
-  /** The node namespace's rules, to remove those of ENIs that vanished while ipamd was down. */
-  hostRules?: Pick<Rtnl, "rules" | "deleteRule">;
+  /**
+   * The node namespace's rules: those of ENIs that vanished while ipamd was
+   * down are removed; pods' from-rules are pointed at their address's ENI now.
+   */
+  hostRules?: Pick<Rtnl, "rules" | "addRule" | "deleteRule">;
   /** In-use pod addresses found on the host (routes to pod veths); used when the checkpoint is lost. */
   scanHostPods: () => Promise<HostPod[]>;
   instanceId: string;
@@ -155,6 +160,19 @@ export async function recover(d: RecoveryDeps): Promise<RecoveryReport> {
       }
     } catch (e) {
       log.error({ err: (e as Error).message }, "could not remove stale ENI rules");
+    }
+    try {
+      // EC2 may have moved a pod's address to another ENI while ipamd was
+      // down (reconcile above followed it in the datastore). No ADD runs yet,
+      // so a held address with no from-rule at all gets one too.
+      const fixes = await syncPodRules(
+        d.hostRules,
+        podRuleTables(ds.assignments(), (id) => ds.eni(id)),
+      );
+      if (fixes.remove.length + fixes.add.length > 0)
+        log.warn({ removed: fixes.remove, added: fixes.add }, "pod rules pointed at their addresses' ENIs");
+    } catch (e) {
+      log.error({ err: (e as Error).message }, "could not check the pods' rules");
     }
   }
 

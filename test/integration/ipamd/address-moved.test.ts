@@ -1,0 +1,105 @@
+// A pod's address that EC2 moves to another ENI of the node behind ipamd's
+// back (someone's AssignPrivateIpAddresses with AllowReassignment; here an
+// unassign + an explicit assign): reconcile moves the pod's assignment, and
+// the pod's from-rule (`from <pod IP> lookup <table>`) must follow, or the
+// pod's replies leave through an ENI that no longer owns the address and the
+// VPC drops them. Both while ipamd runs (the periodic resync) and across a
+// restart (recovery).
+import { AssignPrivateIpAddressesCommand, UnassignPrivateIpAddressesCommand } from "@aws-sdk/client-ec2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Cluster, createCluster, type Pod } from "../../harness/index.ts";
+import { canUseNetns } from "../../support/privileges.ts";
+import { until as poll } from "../../support/until.ts";
+
+const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 40_000) =>
+  poll(what, fn, timeoutMs, 200);
+
+describe.skipIf(!canUseNetns)("pod address moved to another ENI behind ipamd's back", () => {
+  let c: Cluster;
+  let pod: Pod;
+  /** Every pod's address (never taken as the spare when making room on an ENI). */
+  let held: Set<string>;
+  beforeAll(async () => {
+    // m5.large: 3 ENIs of 9 pod addresses; a minimum of 20 needs all three.
+    c = await createCluster({
+      nodes: [{ name: "a", instanceType: "m5.large" }],
+      timeScale: 0.01,
+      env: {
+        MINIMUM_IP_TARGET: "20",
+        WARM_IP_TARGET: "1",
+        VPC_CNI_RECONCILE_INTERVAL_SECONDS: "5",
+        VPC_CNI_MIN_ENI_AGE_SECONDS: "0",
+      },
+    });
+  });
+  afterAll(async () => {
+    await c?.destroy();
+  });
+
+  const rules = async () => (await c.exec("a", ["ip", "-4", "rule", "show"])).stdout;
+  const instanceId = () => c.node("a").instanceId;
+  /** The node's secondary ENIs as EC2 sees them, by device index. */
+  const secondaries = () =>
+    c.emulator.admin
+      .state()
+      .enis.filter((e) => e.attachment?.instanceId === instanceId() && e.attachment.deviceIndex > 0)
+      .sort((x, y) => x.attachment!.deviceIndex - y.attachment!.deviceIndex);
+  const tableOf = (e: { attachment?: { deviceIndex: number } }) => e.attachment!.deviceIndex + 1;
+  const ruleFor = (ip: string, table: number) => `from ${ip} lookup ${table}`;
+
+  /** Unassigns `ip` from its ENI and assigns it to `to` (making room there with one address no pod holds). */
+  async function move(ip: string, to: string, held: ReadonlySet<string>): Promise<void> {
+    const eni = (id: string) => c.emulator.admin.state().enis.find((e) => e.id === id)!;
+    const from = c.emulator.admin.state().enis.find((e) => e.secondaryIps.includes(ip))!;
+    const spare = eni(to).secondaryIps.find((x) => !held.has(x));
+    expect(spare, `a free address on ${to}`).toBeDefined();
+    await c.ec2.send(
+      new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: to, PrivateIpAddresses: [spare!] }),
+    );
+    await c.ec2.send(
+      new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: from.id, PrivateIpAddresses: [ip] }),
+    );
+    await c.ec2.send(
+      new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: to, PrivateIpAddresses: [ip] }),
+    );
+  }
+
+  it("the rule follows while ipamd runs", async () => {
+    await until("three ENIs", async () => (secondaries().length === 2 ? true : undefined));
+    // Pods until one lands on a secondary ENI (the pick order is the datastore's).
+    const pods: Pod[] = [];
+    for (
+      let i = 0;
+      i < 20 && pods.every((p) => !secondaries().some((e) => e.secondaryIps.includes(p.ip)));
+      i++
+    )
+      pods.push(await c.addPod("a", { namespace: "default", name: `moved-${i}` }));
+    pod = pods.find((p) => secondaries().some((e) => e.secondaryIps.includes(p.ip)))!;
+    expect(pod, "a pod on a secondary ENI").toBeDefined();
+    const x = secondaries().find((e) => e.secondaryIps.includes(pod.ip))!;
+    const y = secondaries().find((e) => e.id !== x.id)!;
+    expect(await rules()).toContain(ruleFor(pod.ip, tableOf(x)));
+    // ipamd trusts its own changes over EC2 for a minute (IMDS lags); the
+    // ENIs were just created: a restart empties that memory.
+    await c.restartIpamd("a");
+    held = new Set(pods.map((p) => p.ip));
+    await move(pod.ip, y.id, held);
+    await until("the pod's rule names the new ENI's table", async () =>
+      (await rules()).includes(ruleFor(pod.ip, tableOf(y))) ? true : undefined,
+    );
+    expect(await rules()).not.toContain(ruleFor(pod.ip, tableOf(x)));
+  });
+
+  it("the rule follows an address moved while ipamd was down, at start", async () => {
+    const [x, y] = secondaries();
+    const now = secondaries().find((e) => e.secondaryIps.includes(pod.ip))!;
+    const back = now.id === x!.id ? y! : x!;
+    expect(await rules()).toContain(ruleFor(pod.ip, tableOf(now))); // where the first test left it
+    await c.killIpamd("a", "SIGKILL");
+    await move(pod.ip, back.id, held);
+    await c.startIpamd("a"); // ready = recovery done
+    const r = await rules();
+    expect(r).toContain(ruleFor(pod.ip, tableOf(back)));
+    expect(r).not.toContain(ruleFor(pod.ip, tableOf(now)));
+  });
+});
