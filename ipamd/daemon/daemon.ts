@@ -16,7 +16,7 @@ import { type ApiServer, startApiServer } from "../api/server.ts";
 import { LeakedEniCleaner } from "../cleanup/loop.ts";
 import { type Settings, toPoolSettings } from "../config/settings.ts";
 import { Checkpoint } from "../datastore/checkpoint.ts";
-import { Datastore, keyString } from "../datastore/datastore.ts";
+import { Datastore } from "../datastore/datastore.ts";
 import { DurableDatastore } from "../datastore/durable.ts";
 import type { Assignment } from "../datastore/types.ts";
 import { type EniHost, netlinkEniHost } from "../executor/eni-host.ts";
@@ -39,14 +39,8 @@ import { RECOVERED_NETWORK, scanHostPods, sweepPlaceholders } from "../recovery/
 import { observe } from "../recovery/observe.ts";
 import { type RecoveryReport, recover } from "../recovery/recover.ts";
 import type { KubeNode, KubeSources } from "./k8s-node.ts";
-import {
-  type AllocationError,
-  causeOfEc2ErrorKind,
-  causeOfShortfall,
-  exhaustion,
-  statusInput,
-  subnetUsage,
-} from "./k8s-status.ts";
+import { kubeSources as kubeSourcesOf } from "./k8s-sources.ts";
+import { type AllocationError, causeOfEc2ErrorKind, causeOfShortfall } from "./k8s-status.ts";
 import { SubnetFreeCache } from "./subnet-free.ts";
 
 export interface DaemonDeps {
@@ -378,60 +372,21 @@ export class Daemon {
     parts.gone = gone;
 
     if (kube !== undefined) {
-      let lastScheduled = 0;
-      const subnetFree = new SubnetFreeCache(ec2, log.child({ component: "k8s" }), undefined, now);
-      kubeSources = {
-        status: () => {
-          const nowMs = now();
-          const counts = ds.counts(nowMs);
-          const enis = ds.enis().map((e) => {
-            const held = ds.ipsOf(e.id);
-            return { subnetId: e.subnetId, addresses: held.ips.length + 16 * held.prefixes.length };
-          });
-          return statusInput({
-            instanceType: identity.instanceType,
-            counts,
-            maxEnis: Math.min(limits.maxEnis, s.maxEni ?? Number.POSITIVE_INFINITY),
-            maxAddresses: maxPodAddresses(state),
-            prefixDelegation: s.prefixDelegation,
-            maxPods: podsMax,
-            subnets: subnetUsage(enis, state.subnet.id, (id) => subnetFree.get(id)),
-            exhausted: exhaustion({
-              available: counts.available,
-              shortfall: pool.shortfallNow(nowMs),
-              lastAllocationError,
-              lastCleanRoundMs: pool.lastSuccessMs,
-            }),
-            lastAllocationError,
-            ready: this.readiness().ready,
-          });
-        },
-        held: () =>
-          ds
-            .assignments()
-            // Placeholders recovered from host routes have no pod name: never the reconciler's.
-            .filter((a) => a.key.network !== RECOVERED_NETWORK && a.pod.name !== "")
-            .map((a) => ({
-              namespace: a.pod.namespace,
-              name: a.pod.name,
-              containerId: keyString(a.key),
-              assignedAtMs: a.assignedAtMs,
-              ip: a.ip,
-            })),
-        // Exactly what a CNI DEL does (keyed lock, unplumb, release into cooldown, persist).
-        release: async (h) => {
-          const a = ds.assignments().find((x) => keyString(x.key) === h.containerId);
-          if (a === undefined) return; // a DEL came meanwhile
-          await releaseAsDel(a);
-        },
-        podsChanged: () => {
-          if (!s.growForScheduledPods) return;
-          // Pod status updates are frequent; plan only when more pods are on their way.
-          const n = kube.scheduledWithoutAddress();
-          if (n > lastScheduled) pool.scheduledChanged();
-          lastScheduled = n;
-        },
-      };
+      kubeSources = kubeSourcesOf({
+        settings: s,
+        identity,
+        limits,
+        maxPods: podsMax,
+        ds,
+        pool,
+        state,
+        kube,
+        subnetFree: new SubnetFreeCache(ec2, log.child({ component: "k8s" }), undefined, now),
+        lastAllocationError: () => lastAllocationError,
+        ready: () => this.readiness().ready,
+        releaseAsDel,
+        now,
+      });
       kube.start(node);
       parts.kube = kube;
     }
