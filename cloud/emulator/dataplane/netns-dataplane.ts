@@ -115,6 +115,17 @@ export function createNetnsDataPlane(opts: NetnsDataPlaneOptions): NetnsDataPlan
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
+    // EC2's source/destination check: an ENI may only send from an address it
+    // owns. The router's table routes each owned address to its ENI's link, so
+    // a strict reverse-path match is that check: an IP packet whose source is
+    // not routed back through the link it came in on is dropped (a pod whose
+    // replies leave through the wrong ENI gets no answers, as on AWS). Not the
+    // rp_filter sysctl: that would also drop the ARP requests a bare secondary
+    // ENI sends with the instance's primary address as sender.
+    const sourceCheck = ["-t", "raw", "-A", "PREROUTING", "-m", "rpfilter", "--invert", "-j", "DROP"];
+    execFileSync("ip", ["netns", "exec", router, "iptables", ...sourceCheck], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
   }
 
   function desiredExtra(eni: DataPlaneEni): Set<string> {

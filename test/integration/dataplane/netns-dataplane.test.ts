@@ -96,6 +96,23 @@ describe.skipIf(!canUseNetns)("netns VPC data plane (hooks called directly)", ()
     expect(rx() - before).toBeGreaterThanOrEqual(10);
   });
 
+  it("drops what an ENI sends from an address another ENI owns (EC2's source/destination check)", () => {
+    // 10.0.1.51 is in eni-a1's /28. Sent out of eni-a0 (eth0) it must be dropped;
+    // out of eni-a1 (eth1) it gets through.
+    a.exec(["addr", "add", "10.0.1.51/32", "dev", "lo"]);
+    a.exec(["rule", "add", "from", "10.0.1.51", "lookup", "3"]);
+    try {
+      a.exec(["route", "add", "default", "via", "10.0.1.1", "dev", "eth0", "onlink", "table", "3"]);
+      expect(pingLoss(a.name, "10.0.2.10", { from: "10.0.1.51", count: 2 })).toBe(100);
+      a.exec(["route", "replace", "default", "via", "10.0.1.1", "dev", "eth1", "onlink", "table", "3"]);
+      expect(pingLoss(a.name, "10.0.2.10", { from: "10.0.1.51", count: 2 })).toBe(0);
+    } finally {
+      a.exec(["route", "flush", "table", "3"]);
+      a.exec(["rule", "del", "from", "10.0.1.51", "lookup", "3"]);
+      a.exec(["addr", "del", "10.0.1.51/32", "dev", "lo"]);
+    }
+  });
+
   it("stops delivering addresses that were unassigned", async () => {
     await dp.addressesChanged({ ...a1, secondaryIps: [], prefixes: ["10.0.1.48/28"] });
     expect(routes(dp.routerNetns)).not.toContain("10.0.1.21");

@@ -7,6 +7,7 @@
 // restart (recovery).
 import { AssignPrivateIpAddressesCommand, UnassignPrivateIpAddressesCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { subnetGateway } from "../../../ipamd/api/pod-spec.ts";
 import { type Cluster, createCluster, type Pod } from "../../harness/index.ts";
 import { canUseNetns } from "../../support/privileges.ts";
 import { until as poll } from "../../support/until.ts";
@@ -46,6 +47,16 @@ describe.skipIf(!canUseNetns)("pod address moved to another ENI behind ipamd's b
       .sort((x, y) => x.attachment!.deviceIndex - y.attachment!.deviceIndex);
   const tableOf = (e: { attachment?: { deviceIndex: number } }) => e.attachment!.deviceIndex + 1;
   const ruleFor = (ip: string, table: number) => `from ${ip} lookup ${table}`;
+  /**
+   * The pod pings its subnet's gateway (the VPC router). The emulator drops
+   * what an ENI sends from an address it does not own (EC2's source/destination
+   * check), so this fails while the pod's rule names the wrong ENI.
+   */
+  const reachesRouter = async (p: Pod) => {
+    const eni = c.emulator.admin.state().enis.find((e) => e.secondaryIps.includes(p.ip))!;
+    const cidr = c.emulator.admin.state().subnets.find((sn) => sn.id === eni.subnetId)!.cidr;
+    return (await c.ping(p, subnetGateway(cidr), 2)) === 0;
+  };
 
   /** Unassigns `ip` from its ENI and assigns it to `to` (making room there with one address no pod holds). */
   async function move(ip: string, to: string, held: ReadonlySet<string>): Promise<void> {
@@ -79,6 +90,7 @@ describe.skipIf(!canUseNetns)("pod address moved to another ENI behind ipamd's b
     const x = secondaries().find((e) => e.secondaryIps.includes(pod.ip))!;
     const y = secondaries().find((e) => e.id !== x.id)!;
     expect(await rules()).toContain(ruleFor(pod.ip, tableOf(x)));
+    expect(await reachesRouter(pod)).toBe(true);
     // ipamd trusts its own changes over EC2 for a minute (IMDS lags); the
     // ENIs were just created: a restart empties that memory.
     await c.restartIpamd("a");
@@ -88,6 +100,7 @@ describe.skipIf(!canUseNetns)("pod address moved to another ENI behind ipamd's b
       (await rules()).includes(ruleFor(pod.ip, tableOf(y))) ? true : undefined,
     );
     expect(await rules()).not.toContain(ruleFor(pod.ip, tableOf(x)));
+    expect(await reachesRouter(pod)).toBe(true);
   });
 
   it("the rule follows an address moved while ipamd was down, at start", async () => {
@@ -101,5 +114,6 @@ describe.skipIf(!canUseNetns)("pod address moved to another ENI behind ipamd's b
     const r = await rules();
     expect(r).toContain(ruleFor(pod.ip, tableOf(back)));
     expect(r).not.toContain(ruleFor(pod.ip, tableOf(now)));
+    expect(await reachesRouter(pod)).toBe(true);
   });
 });
