@@ -8,12 +8,9 @@
 import { AssignPrivateIpAddressesCommand, UnassignPrivateIpAddressesCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { subnetGateway } from "../../../ipamd/api/pod-spec.ts";
-import { type Cluster, createCluster, type Pod } from "../../harness/index.ts";
+import type { Cluster, Pod } from "../../harness/index.ts";
 import { canUseNetns } from "../../support/privileges.ts";
-import { until as poll } from "../../support/until.ts";
-
-const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 40_000) =>
-  poll(what, fn, timeoutMs, 200);
+import { behindBackCluster, nodeRules, until } from "./behind-back.ts";
 
 describe.skipIf(!canUseNetns)("pod address moved to another ENI behind ipamd's back", () => {
   let c: Cluster;
@@ -21,23 +18,14 @@ describe.skipIf(!canUseNetns)("pod address moved to another ENI behind ipamd's b
   /** Every pod's address (never taken as the spare when making room on an ENI). */
   let held: Set<string>;
   beforeAll(async () => {
-    // m5.large: 3 ENIs of 9 pod addresses; a minimum of 20 needs all three.
-    c = await createCluster({
-      nodes: [{ name: "a", instanceType: "m5.large" }],
-      timeScale: 0.01,
-      env: {
-        MINIMUM_IP_TARGET: "20",
-        WARM_IP_TARGET: "1",
-        VPC_CNI_RECONCILE_INTERVAL_SECONDS: "5",
-        VPC_CNI_MIN_ENI_AGE_SECONDS: "0",
-      },
-    });
+    // A minimum of 20 needs all three of m5.large's ENIs.
+    c = await behindBackCluster(20);
   });
   afterAll(async () => {
     await c?.destroy();
   });
 
-  const rules = async () => (await c.exec("a", ["ip", "-4", "rule", "show"])).stdout;
+  const rules = () => nodeRules(c);
   const instanceId = () => c.node("a").instanceId;
   /** The node's secondary ENIs as EC2 sees them, by device index. */
   const secondaries = () =>

@@ -6,33 +6,21 @@
 // routed through the dead ENI's table.
 import { DetachNetworkInterfaceCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Cluster, createCluster, type EniView } from "../../harness/index.ts";
+import type { Cluster, EniView } from "../../harness/index.ts";
 import { canUseNetns } from "../../support/privileges.ts";
-import { until as poll } from "../../support/until.ts";
-
-const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 40_000) =>
-  poll(what, fn, timeoutMs, 200);
+import { behindBackCluster, nodeRules, until } from "./behind-back.ts";
 
 describe.skipIf(!canUseNetns)("ENI detached behind ipamd's back", () => {
   let c: Cluster;
   beforeAll(async () => {
-    // m5.large: 9 pod addresses per ENI, so a minimum of 12 needs a secondary ENI.
-    c = await createCluster({
-      nodes: [{ name: "a", instanceType: "m5.large" }],
-      timeScale: 0.01,
-      env: {
-        MINIMUM_IP_TARGET: "12",
-        WARM_IP_TARGET: "1",
-        VPC_CNI_RECONCILE_INTERVAL_SECONDS: "5",
-        VPC_CNI_MIN_ENI_AGE_SECONDS: "0",
-      },
-    });
+    // A minimum of 12 needs a secondary ENI.
+    c = await behindBackCluster(12);
   });
   afterAll(async () => {
     await c?.destroy();
   });
 
-  const rules = async () => (await c.exec("a", ["ip", "-4", "rule", "show"])).stdout;
+  const rules = () => nodeRules(c);
   const enis = async () => (await c.introspect("a", "/v1/enis")) as EniView[];
 
   it("removes the vanished ENI's rule once reconcile drops it", async () => {
