@@ -19,6 +19,7 @@
 // throttling (cloud/ec2: background retry policy).
 import { type Ec2Api, isEc2Error } from "../../cloud/ec2/types.ts";
 import type { ImdsApi, ImdsEni } from "../../cloud/imds/types.ts";
+import { prefixAddresses } from "../datastore/addr.ts";
 import type { Datastore } from "../datastore/datastore.ts";
 import type { EniInfo } from "../datastore/types.ts";
 import type { Logger } from "../log.ts";
@@ -56,6 +57,11 @@ export interface ActionDone {
    * prefixes it added or removed.
    */
   changed: Changed;
+  /**
+   * Addresses EC2 just put on this ENI that the datastore has on another one
+   * (#adopt): the pool loop trusts EC2's view of them at once and resyncs.
+   */
+  takenElsewhere?: string[];
 }
 
 export interface Changed {
@@ -89,8 +95,7 @@ export class Executor {
           ipCount: a.count,
           known: this.#known(a.eniId),
         });
-        this.#d.ds.addIps(a.eniId, r.ips);
-        return { scaledDown: false, changed: { enis: [], addresses: r.ips } };
+        return this.#adopt(a.eniId, r.ips, (ok) => this.#d.ds.addIps(a.eniId, ok));
       }
       case "assign-prefixes": {
         const r = await this.#d.ec2.assignPrivateIpAddresses({
@@ -98,8 +103,7 @@ export class Executor {
           prefixCount: a.count,
           known: this.#known(a.eniId),
         });
-        this.#d.ds.addPrefixes(a.eniId, r.prefixes);
-        return { scaledDown: false, changed: { enis: [], addresses: r.prefixes } };
+        return this.#adopt(a.eniId, r.prefixes, (ok) => this.#d.ds.addPrefixes(a.eniId, ok));
       }
       case "release-ips":
         return this.#releaseIps(a.eniId, a.ips);
@@ -108,6 +112,33 @@ export class Executor {
       case "delete-eni":
         return this.#deleteEni(a.eniId);
     }
+  }
+
+  /**
+   * EC2's answer to an assign is the truth for what it returns: an address
+   * (or a /28 with one) that the datastore has on ANOTHER ENI was taken from
+   * there behind ipamd's back and is on this one now. Those are left to a
+   * resync, which moves them with their pods (reconcile, host-follow.ts);
+   * the rest are added now. Before, one such address failed the whole action
+   * and left every address EC2 had just assigned unknown to ipamd for the
+   * trust window (a minute).
+   */
+  #adopt(eniId: string, addrs: readonly string[], add: (ok: string[]) => void): ActionDone {
+    const { ds, log } = this.#d;
+    const elsewhere = addrs.filter((x) =>
+      (x.includes("/") ? prefixAddresses(x) : [x]).some((ip) => {
+        const owner = ds.ownerOf(ip);
+        return owner !== undefined && owner !== eniId;
+      }),
+    );
+    const ok = addrs.filter((x) => !elsewhere.includes(x));
+    add(ok);
+    if (elsewhere.length === 0) return { scaledDown: false, changed: { enis: [], addresses: ok } };
+    log.warn(
+      { eniId, addresses: elsewhere, owners: elsewhere.map((x) => ds.ownerOf(x.split("/")[0]!)) },
+      "EC2 assigned addresses the datastore has on another ENI (taken from there behind ipamd's back): a resync moves them",
+    );
+    return { scaledDown: false, changed: { enis: [], addresses: ok }, takenElsewhere: elsewhere };
   }
 
   /** What the datastore holds on the ENI: saves EC2 a Describe per assign (see AssignInput.known). */

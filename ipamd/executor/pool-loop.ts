@@ -401,6 +401,12 @@ export class PoolLoop {
       const onSettled = (a: PlanAction, o: PromiseSettledResult<ActionDone>) => {
         if (o.status === "fulfilled") {
           this.#remember(o.value.changed);
+          if (o.value.takenElsewhere !== undefined) {
+            // EC2's answer beats our memory of having changed them: the
+            // resync right after this round must believe EC2 about these.
+            for (const x of o.value.takenElsewhere) this.#changed.addresses.delete(x);
+            this.#again = { resync: true };
+          }
           if (o.value.scaledDown) state.lastScaleDownMs = this.#now();
           if (isGrowth(a)) {
             grew = true;

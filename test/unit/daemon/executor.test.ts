@@ -79,6 +79,31 @@ describe("Executor", () => {
     expect(ds.ipsOf("eni-1").ips).toEqual(["10.0.1.5", "10.0.1.7"]);
   });
 
+  it("an address EC2 assigns here that the datastore has on another ENI is reported, the rest added", async () => {
+    // 10.0.1.5 was taken from eni-2 behind ipamd's back (a pod holds it there)
+    // and EC2 now hands it to eni-1 with 10.0.1.7.
+    const calls: Calls = [];
+    const { ds, ex } = setup(
+      fakeEc2(
+        { assignPrivateIpAddresses: async () => ({ ips: ["10.0.1.5", "10.0.1.7"], prefixes: [] }) },
+        calls,
+      ),
+    );
+    ds.upsertEni({
+      ...ENI_1,
+      id: "eni-2",
+      mac: "02:00:00:00:00:02",
+      deviceIndex: 2,
+      primaryIp: "10.0.1.101",
+    });
+    ds.addIps("eni-2", ["10.0.1.5"]);
+    const done = await ex.apply({ kind: "assign-ips", eniId: "eni-1", count: 2 });
+    expect(done.takenElsewhere).toEqual(["10.0.1.5"]);
+    expect(done.changed.addresses).toEqual(["10.0.1.7"]);
+    expect(ds.ipsOf("eni-1").ips).toEqual(["10.0.1.7"]);
+    expect(ds.ipsOf("eni-2").ips).toEqual(["10.0.1.5"]); // moved by the resync, not here
+  });
+
   it("releases only addresses still free, and puts them back if EC2 refuses", async () => {
     const calls: Calls = [];
     let refuse = true;
