@@ -195,15 +195,17 @@ export class Executor {
       };
       await this.#d.host.setup(info);
       ds.upsertEni(info);
-      ds.addIps(eni.id, eni.secondaryIps);
-      ds.addPrefixes(eni.id, eni.prefixes);
+      const ips = this.#adopt(eni.id, eni.secondaryIps, (ok) => ds.addIps(eni.id, ok));
+      const prefixes = this.#adopt(eni.id, eni.prefixes, (ok) => ds.addPrefixes(eni.id, ok));
       this.#unsettled.set(eni.id, attachmentId);
       // How long the attachment took to show in IMDS, and the host setup after it.
       const ms = { attachMs: tSeen - t0, setupMs: this.#now() - tSeen };
       log.info({ eniId: eni.id, deviceIndex: a.deviceIndex, ...ms }, "ENI attached and set up");
+      const elsewhere = [...(ips.takenElsewhere ?? []), ...(prefixes.takenElsewhere ?? [])];
       return {
         scaledDown: false,
-        changed: { enis: [eni.id], addresses: [...eni.secondaryIps, ...eni.prefixes] },
+        changed: { enis: [eni.id], addresses: [...ips.changed.addresses, ...prefixes.changed.addresses] },
+        ...(elsewhere.length > 0 ? { takenElsewhere: elsewhere } : {}),
       };
     } catch (e) {
       // Roll back so EC2 holds nothing the datastore does not know about.

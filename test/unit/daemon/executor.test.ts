@@ -202,6 +202,60 @@ describe("Executor", () => {
     expect(ds.eni("eni-new")).toBeUndefined();
   });
 
+  it("a new ENI whose addresses include one the datastore has elsewhere is kept, that address reported", async () => {
+    const calls: Calls = [];
+    const created: NetworkInterface = {
+      id: "eni-new",
+      subnetId: "subnet-1",
+      vpcId: "v",
+      availabilityZone: "a",
+      macAddress: "02:00:00:00:00:09",
+      status: "available",
+      description: "",
+      primaryIp: "10.0.1.50",
+      secondaryIps: ["10.0.1.5", "10.0.1.51"],
+      prefixes: [],
+      securityGroupIds: [],
+      tags: {},
+    };
+    const imdsEni = {
+      mac: created.macAddress,
+      deviceNumber: 2,
+      networkCard: 0,
+      interfaceId: created.id,
+      subnetId: "subnet-1",
+      subnetCidr: "10.0.1.0/24",
+      localIpv4s: [],
+      ipv4Prefixes: [],
+      securityGroupIds: [],
+      vpcCidrs: [],
+    };
+    const { ds, ex, hostCalls } = setup(
+      fakeEc2(
+        {
+          createNetworkInterface: async () => created,
+          attachNetworkInterface: async () => ({ attachmentId: "att-1", networkCardIndex: 0 }),
+        },
+        calls,
+      ),
+      async () => [imdsEni as never],
+    );
+    ds.addIps("eni-1", ["10.0.1.5"]); // taken from eni-1 behind ipamd's back
+    const done = await ex.apply({
+      kind: "create-eni",
+      subnetId: "subnet-1",
+      securityGroupIds: ["sg"],
+      deviceIndex: 2,
+      ipCount: 2,
+      prefixCount: 0,
+    });
+    expect(done.takenElsewhere).toEqual(["10.0.1.5"]);
+    expect(ds.ipsOf("eni-new").ips).toEqual(["10.0.1.51"]);
+    expect(ds.ipsOf("eni-1").ips).toEqual(["10.0.1.5"]);
+    expect(hostCalls).toEqual(["setup eni-new"]);
+    expect(calls.map((c) => c.name)).not.toContain("deleteNetworkInterface");
+  });
+
   it("does not delete an ENI that holds a pod", async () => {
     const calls: Calls = [];
     const { ds, ex } = setup(fakeEc2({}, calls));
