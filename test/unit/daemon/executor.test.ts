@@ -68,6 +68,22 @@ const limitErr = new Ec2Error({
   message: "m",
 });
 
+/** What CreateNetworkInterface answers for a new ENI with these secondary addresses. */
+const newEni = (secondaryIps: string[]): NetworkInterface => ({
+  id: "eni-new",
+  subnetId: "subnet-1",
+  vpcId: "v",
+  availabilityZone: "a",
+  macAddress: "02:00:00:00:00:09",
+  status: "available",
+  description: "",
+  primaryIp: "10.0.1.50",
+  secondaryIps,
+  prefixes: [],
+  securityGroupIds: [],
+  tags: {},
+});
+
 describe("Executor", () => {
   it("records only the addresses EC2 says it added", async () => {
     const calls: Calls = [];
@@ -147,20 +163,7 @@ describe("Executor", () => {
 
   it("rolls a new ENI back (delete) when attaching fails, and records nothing", async () => {
     const calls: Calls = [];
-    const created: NetworkInterface = {
-      id: "eni-new",
-      subnetId: "subnet-1",
-      vpcId: "v",
-      availabilityZone: "a",
-      macAddress: "02:00:00:00:00:09",
-      status: "available",
-      description: "",
-      primaryIp: "10.0.1.50",
-      secondaryIps: ["10.0.1.51"],
-      prefixes: [],
-      securityGroupIds: [],
-      tags: {},
-    };
+    const created = newEni(["10.0.1.51"]);
     const { ds, ex } = setup(
       fakeEc2(
         {
@@ -204,20 +207,7 @@ describe("Executor", () => {
 
   it("a new ENI whose addresses include one the datastore has elsewhere is kept, that address reported", async () => {
     const calls: Calls = [];
-    const created: NetworkInterface = {
-      id: "eni-new",
-      subnetId: "subnet-1",
-      vpcId: "v",
-      availabilityZone: "a",
-      macAddress: "02:00:00:00:00:09",
-      status: "available",
-      description: "",
-      primaryIp: "10.0.1.50",
-      secondaryIps: ["10.0.1.5", "10.0.1.51"],
-      prefixes: [],
-      securityGroupIds: [],
-      tags: {},
-    };
+    const created = newEni(["10.0.1.5", "10.0.1.51"]);
     const imdsEni = {
       mac: created.macAddress,
       deviceNumber: 2,
