@@ -11,12 +11,21 @@ import {
 } from "@aws-sdk/client-ec2";
 import { TAG_CLUSTER_NAME, TAG_CREATED_AT, TAG_INSTANCE_ID } from "../../ipamd/executor/tags.ts";
 
-async function retry<T>(what: string, f: () => Promise<T>, attempts = 10): Promise<T> {
+/** EC2's answer for an address no longer on the ENI (ipamd released it first): retrying cannot help. */
+export const isNotAssigned = (e: unknown) => e instanceof Error && e.name === "InvalidParameterValue";
+
+async function retry<T>(
+  what: string,
+  f: () => Promise<T>,
+  attempts = 10,
+  fatal: (e: unknown) => boolean = () => false,
+): Promise<T> {
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
     try {
       return await f();
     } catch (e) {
+      if (fatal(e)) throw e;
       last = e;
       await new Promise((r) => setTimeout(r, 100 * (i + 1)));
     }
@@ -29,9 +38,16 @@ export const detachEni = (ec2: EC2Client, attachmentId: string) =>
     ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachmentId, Force: true })),
   );
 
+/** Throws the EC2 error at once when the address is not on the ENI (isNotAssigned). */
 export const unassignIp = (ec2: EC2Client, eniId: string, ip: string) =>
-  retry("UnassignPrivateIpAddresses", () =>
-    ec2.send(new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: eniId, PrivateIpAddresses: [ip] })),
+  retry(
+    "UnassignPrivateIpAddresses",
+    () =>
+      ec2.send(
+        new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: eniId, PrivateIpAddresses: [ip] }),
+      ),
+    10,
+    isNotAssigned,
   );
 
 /** Clears DeleteOnTermination: the node dies as if between attach and ipamd's ModifyNetworkInterfaceAttribute. */

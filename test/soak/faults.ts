@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Checkpoint, decodeCheckpoint } from "../../ipamd/datastore/checkpoint.ts";
 import type { Cluster } from "../harness/index.ts";
 import { pick, type Rng } from "../support/rng.ts";
-import { detachEni, keepOnTermination, terminate, unassignIp } from "./ec2-direct.ts";
+import { detachEni, isNotAssigned, keepOnTermination, terminate, unassignIp } from "./ec2-direct.ts";
 import type { Ledger } from "./ledger.ts";
 import { eniHolding } from "./ownership.ts";
 import type { PodRuntime } from "./pods.ts";
@@ -66,24 +66,36 @@ export async function detachBehindBack(cluster: Cluster, node: string, ledger: L
   return eni.id;
 }
 
-/** Unassigns, through EC2, one address the node holds and no live pod uses (if any). */
+/**
+ * Unassigns, through EC2, one address the node holds and no live pod uses (if
+ * any). The pick comes from EC2's state; ipamd may release that very address
+ * (scale-down) before the call lands, which EC2 answers with "not assigned":
+ * then another pick (a few times).
+ */
 export async function unassignBehindBack(cluster: Cluster, node: string, ledger: Ledger, rng: Rng) {
   const n = cluster.node(node);
-  const used = new Set(ledger.livePods(node).map((p) => p.ip));
-  const enis = cluster.emulator.admin
-    .state()
-    .enis.filter((e) => e.attachment?.instanceId === n.instanceId && e.status === "in-use");
-  const all = enis.flatMap((e) => e.secondaryIps.map((ip) => ({ eni: e.id, ip })));
-  const free = all.filter((x) => !used.has(x.ip));
-  const choice = free.length > 0 ? pick(rng, free) : all.length > 0 ? pick(rng, all) : undefined;
-  if (!choice) return ledger.violate(`${node}: no secondary address to unassign`);
-  ledger.taint({
-    node,
-    what: `address ${choice.ip} unassigned from ${choice.eni}`,
-    ips: new Set([choice.ip]),
-  });
-  await unassignIp(cluster.ec2, choice.eni, choice.ip);
-  return choice.ip;
+  for (let attempt = 1; ; attempt++) {
+    const used = new Set(ledger.livePods(node).map((p) => p.ip));
+    const enis = cluster.emulator.admin
+      .state()
+      .enis.filter((e) => e.attachment?.instanceId === n.instanceId && e.status === "in-use");
+    const all = enis.flatMap((e) => e.secondaryIps.map((ip) => ({ eni: e.id, ip })));
+    const free = all.filter((x) => !used.has(x.ip));
+    const choice = free.length > 0 ? pick(rng, free) : all.length > 0 ? pick(rng, all) : undefined;
+    if (!choice) return ledger.violate(`${node}: no secondary address to unassign`);
+    // Tainted before the call: a check must never see the casualty untainted.
+    ledger.taint({
+      node,
+      what: `address ${choice.ip} unassigned from ${choice.eni}`,
+      ips: new Set([choice.ip]),
+    });
+    try {
+      await unassignIp(cluster.ec2, choice.eni, choice.ip);
+      return choice.ip;
+    } catch (e) {
+      if (!isNotAssigned(e) || attempt >= 5) throw e;
+    }
+  }
 }
 
 /**
