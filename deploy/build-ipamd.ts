@@ -6,7 +6,17 @@
 // bundle takes the SDK's ES build instead and keeps only what cloud/ec2 uses.
 //   bun deploy/build-ipamd.ts          (npm run build:ipamd; scripts/setup.sh)
 // Skipped when no source file is newer than the bundle. Run by bun, not node.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -76,6 +86,54 @@ const promClientCore = {
   },
 };
 
+// @smithy/node-http-handler requires node:http2 at load for its HTTP/2
+// handler, which EC2 (HTTP/1.1) never uses; loading Node's http2 costs ~8 MiB
+// RSS (its sources, code cache and nghttp2 pages; measured: `node -e
+// "require('http')"` 47.6 MiB, + http2 55.9 MiB). The stand-in loads the real
+// module on first use: `connect()` or a read of a `constants` entry (the
+// handler destructures `constants` at load, so that must stay a proxy).
+const lazyHttp2 = {
+  name: "lazy-http2",
+  setup(b: {
+    onResolve(o: { filter: RegExp }, f: () => { path: string; namespace: string }): void;
+    onLoad(o: { filter: RegExp; namespace: string }, f: () => { contents: string; loader: string }): void;
+  }) {
+    b.onResolve({ filter: /^(node:)?http2$/ }, () => ({ path: "http2", namespace: "lazy-http2" }));
+    b.onLoad({ filter: /.*/, namespace: "lazy-http2" }, () => ({
+      loader: "js",
+      contents: [
+        "let real;",
+        'const http2 = () => (real ??= process.getBuiltinModule("node:http2"));',
+        "module.exports = {",
+        "  connect: (...args) => http2().connect(...args),",
+        "  constants: new Proxy({}, { get: (_, k) => http2().constants[k] }),",
+        "};",
+      ].join("\n"),
+    }));
+  },
+};
+
+// Node 24's node:http has lazy getters (WebSocket, CloseEvent, MessageEvent)
+// that load Node's bundled undici, and undici loads http2, zlib, worker_threads
+// and web streams: ~17 MiB RSS. An ES `import ... from "node:http"` builds the
+// module's namespace, which reads every export, getters included, so even
+// `import { request } from "node:http"` pays it (`node -e "import('node:http')"`
+// loads undici; `require("node:http")` does not). Resolve node:http to its
+// CommonJS object instead: Bun's interop reads only the names used, when used.
+const httpWithoutUndici = {
+  name: "http-without-undici",
+  setup(b: {
+    onResolve(o: { filter: RegExp }, f: () => { path: string; namespace: string }): void;
+    onLoad(o: { filter: RegExp; namespace: string }, f: () => { contents: string; loader: string }): void;
+  }) {
+    b.onResolve({ filter: /^(node:)?http$/ }, () => ({ path: "http", namespace: "http-cjs" }));
+    b.onLoad({ filter: /.*/, namespace: "http-cjs" }, () => ({
+      loader: "js",
+      contents: 'module.exports = process.getBuiltinModule("node:http");',
+    }));
+  },
+};
+
 const tmp = `${out}.tmp-${process.pid}`; // test workers may build at once
 rmSync(tmp, { recursive: true, force: true });
 const r = await Bun.build({
@@ -86,11 +144,23 @@ const r = await Bun.build({
   splitting: true, // the Kubernetes parts stay in chunks main.js loads only with Kubernetes on
   minify: { whitespace: true, syntax: true, identifiers: false }, // names kept: stack traces stay readable
   external: ["netlink"], // loads its native addon relative to its own package directory
-  plugins: [esBuildOf("@aws-sdk/client-ec2"), promClientCore],
+  plugins: [esBuildOf("@aws-sdk/client-ec2"), promClientCore, lazyHttp2, httpWithoutUndici],
 });
 if (!r.success) {
   console.error("deploy/build-ipamd.ts: bundle failed", r.logs);
   process.exit(1);
+}
+// V8 keeps a script's source in memory as long as its functions may still be
+// compiled, as a one-byte string only if every character is Latin-1. One en
+// dash (in pino's messages) made main.js's ~1 MB source a 2 MB two-byte
+// string (heap snapshot), and the Kubernetes chunk's 3 MB one 6 MB. Escape
+// every non-ASCII character: `\u2013` means the same in a string, template,
+// regular expression or identifier. (Only String.raw of a template holding
+// one would differ; none does.)
+for (const f of readdirSync(tmp).filter((n) => n.endsWith(".js"))) {
+  const src = readFileSync(join(tmp, f), "utf8");
+  const ascii = src.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  if (ascii !== src) writeFileSync(join(tmp, f), ascii);
 }
 // native/setns/index.ts requires "./build/setns.node" relative to the module: next to main.js.
 mkdirSync(join(tmp, "build"), { recursive: true });
