@@ -61,30 +61,32 @@ const esBuildOf = (pkg: string) => ({
   },
 });
 
+/** A Bun plugin resolving `filter` to a module of its own with `contents`. */
+const virtualModule = (name: string, filter: RegExp, contents: string) => ({
+  name,
+  setup(b: {
+    onResolve(o: { filter: RegExp }, f: () => { path: string; namespace: string }): void;
+    onLoad(o: { filter: RegExp; namespace: string }, f: () => { contents: string; loader: string }): void;
+  }) {
+    b.onResolve({ filter }, () => ({ path: name, namespace: name }));
+    b.onLoad({ filter: /.*/, namespace: name }, () => ({ loader: "js", contents }));
+  },
+});
+
 // prom-client's index requires everything it has: default process metrics
 // (+@opentelemetry/api, perf_hooks), the Pushgateway (http/https), cluster
 // aggregation; ~12 MiB RSS, of which the four classes ipamd uses take 0.5
 // (bench/profile-mem-imports.ts). Resolve it to just those; importing any
 // other name from "prom-client" then fails this build, on purpose.
-const promClientCore = {
-  name: "prom-client-core",
-  setup(b: {
-    onResolve(o: { filter: RegExp }, f: () => { path: string; namespace: string }): void;
-    onLoad(o: { filter: RegExp; namespace: string }, f: () => { contents: string; loader: string }): void;
-  }) {
-    b.onResolve({ filter: /^prom-client$/ }, () => ({ path: "prom-client", namespace: "prom-client-core" }));
-    b.onLoad({ filter: /.*/, namespace: "prom-client-core" }, () => {
-      const lib = (f: string) => JSON.stringify(join(root, "node_modules/prom-client/lib", f));
-      return {
-        loader: "js",
-        contents: ["Registry:registry", "Counter:counter", "Gauge:gauge", "Histogram:histogram"]
-          .map((e) => e.split(":"))
-          .map(([name, file]) => `export const ${name} = require(${lib(`${file}.js`)});`)
-          .join("\n"),
-      };
-    });
-  },
-};
+const promLib = (f: string) => JSON.stringify(join(root, "node_modules/prom-client/lib", f));
+const promClientCore = virtualModule(
+  "prom-client-core",
+  /^prom-client$/,
+  ["Registry:registry", "Counter:counter", "Gauge:gauge", "Histogram:histogram"]
+    .map((e) => e.split(":"))
+    .map(([name, file]) => `export const ${name} = require(${promLib(`${file}.js`)});`)
+    .join("\n"),
+);
 
 // @smithy/node-http-handler requires node:http2 at load for its HTTP/2
 // handler, which EC2 (HTTP/1.1) never uses; loading Node's http2 costs ~8 MiB
@@ -92,47 +94,32 @@ const promClientCore = {
 // "require('http')"` 47.6 MiB, + http2 55.9 MiB). The stand-in loads the real
 // module on first use: `connect()` or a read of a `constants` entry (the
 // handler destructures `constants` at load, so that must stay a proxy).
-const lazyHttp2 = {
-  name: "lazy-http2",
-  setup(b: {
-    onResolve(o: { filter: RegExp }, f: () => { path: string; namespace: string }): void;
-    onLoad(o: { filter: RegExp; namespace: string }, f: () => { contents: string; loader: string }): void;
-  }) {
-    b.onResolve({ filter: /^(node:)?http2$/ }, () => ({ path: "http2", namespace: "lazy-http2" }));
-    b.onLoad({ filter: /.*/, namespace: "lazy-http2" }, () => ({
-      loader: "js",
-      contents: [
-        "let real;",
-        'const http2 = () => (real ??= process.getBuiltinModule("node:http2"));',
-        "module.exports = {",
-        "  connect: (...args) => http2().connect(...args),",
-        "  constants: new Proxy({}, { get: (_, k) => http2().constants[k] }),",
-        "};",
-      ].join("\n"),
-    }));
-  },
-};
+const lazyHttp2 = virtualModule(
+  "lazy-http2",
+  /^(node:)?http2$/,
+  [
+    "let real;",
+    'const http2 = () => (real ??= process.getBuiltinModule("node:http2"));',
+    "module.exports = {",
+    "  connect: (...args) => http2().connect(...args),",
+    "  constants: new Proxy({}, { get: (_, k) => http2().constants[k] }),",
+    "};",
+  ].join("\n"),
+);
 
 // Node 24's node:http has lazy getters (WebSocket, CloseEvent, MessageEvent)
 // that load Node's bundled undici, and undici loads http2, zlib, worker_threads
-// and web streams: ~17 MiB RSS. An ES `import ... from "node:http"` builds the
+// and web streams (~2.5 MiB of ipamd's RSS; more after a first fetch(), which
+// compiles undici's WASM parser). An ES `import ... from "node:http"` builds the
 // module's namespace, which reads every export, getters included, so even
 // `import { request } from "node:http"` pays it (`node -e "import('node:http')"`
 // loads undici; `require("node:http")` does not). Resolve node:http to its
 // CommonJS object instead: Bun's interop reads only the names used, when used.
-const httpWithoutUndici = {
-  name: "http-without-undici",
-  setup(b: {
-    onResolve(o: { filter: RegExp }, f: () => { path: string; namespace: string }): void;
-    onLoad(o: { filter: RegExp; namespace: string }, f: () => { contents: string; loader: string }): void;
-  }) {
-    b.onResolve({ filter: /^(node:)?http$/ }, () => ({ path: "http", namespace: "http-cjs" }));
-    b.onLoad({ filter: /.*/, namespace: "http-cjs" }, () => ({
-      loader: "js",
-      contents: 'module.exports = process.getBuiltinModule("node:http");',
-    }));
-  },
-};
+const httpWithoutUndici = virtualModule(
+  "http-cjs",
+  /^(node:)?http$/,
+  'module.exports = process.getBuiltinModule("node:http");',
+);
 
 const tmp = `${out}.tmp-${process.pid}`; // test workers may build at once
 rmSync(tmp, { recursive: true, force: true });
