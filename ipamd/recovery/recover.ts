@@ -23,7 +23,7 @@ import type { Logger } from "../log.ts";
 import type { IpamdMetrics } from "../metrics/metrics.ts";
 import { type HostPod, holdHostPods } from "./host-scan.ts";
 import { observe, ownsAddress } from "./observe.ts";
-import { staleEniRules } from "./stale-rules.ts";
+import { staleEniRules, stalePodRules } from "./stale-rules.ts";
 
 export interface RecoveryDeps {
   imds: ImdsApi;
@@ -154,9 +154,14 @@ export async function recover(d: RecoveryDeps): Promise<RecoveryReport> {
       const primaries = new Set(ds.enis().map((e) => e.primaryIp));
       for (const m of await d.imds.enis()) for (const ip of m.localIpv4s) primaries.add(ip);
       const held = new Set(ds.assignments().map((a) => a.ip));
-      for (const r of staleEniRules(await d.hostRules.rules(), primaries, held)) {
+      const rules = await d.hostRules.rules();
+      for (const r of staleEniRules(rules, primaries, held)) {
         await d.hostRules.deleteRule({ priority: r.priority ?? 0, table: r.table, src: r.src });
         log.warn({ rule: r }, "removed the rule of an ENI no longer attached");
+      }
+      for (const r of stalePodRules(rules, held)) {
+        await d.hostRules.deleteRule({ priority: r.priority ?? 0, table: r.table, src: r.src, dst: r.dst });
+        log.warn({ rule: r }, "removed the rule of a pod address ipamd no longer holds");
       }
     } catch (e) {
       log.error({ err: (e as Error).message }, "could not remove stale ENI rules");

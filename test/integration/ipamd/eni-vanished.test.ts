@@ -3,10 +3,11 @@
 // `from <ENI primary IP> lookup <table>` rule and the table's routes).
 // Otherwise the rule outlives the ENI, and once the leak cleaner deletes the
 // ENI and EC2 hands its primary address to a pod, that pod's traffic is
-// routed through the dead ENI's table.
+// routed through the dead ENI's table. The same for a pod's rules when its
+// ENI vanished while ipamd was down.
 import { DetachNetworkInterfaceCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Cluster, EniView } from "../../harness/index.ts";
+import type { Cluster, EniView, Pod } from "../../harness/index.ts";
 import { canUseNetns } from "../../support/privileges.ts";
 import { behindBackCluster, nodeRules, until } from "./behind-back.ts";
 
@@ -61,5 +62,36 @@ describe.skipIf(!canUseNetns)("ENI detached behind ipamd's back", () => {
     );
     await c.startIpamd("a"); // ready = recovery done
     expect(await rules()).not.toContain(`from ${eni.primaryIp} `);
+  });
+
+  it("removes the rules of a pod whose ENI vanished while ipamd was down, at start", async () => {
+    // Recovery drops the pod's assignment (the instance no longer owns the
+    // address), so the pod's DEL later finds nothing to remove: the rules must
+    // go at start (the short soak found a to-rule left behind).
+    const onSecondary = async (ip: string) => (await enis()).find((e) => !e.primary && e.ips.includes(ip));
+    await until("a secondary ENI", async () => (await enis()).find((e) => !e.primary));
+    const pods: Pod[] = [];
+    let pod: Pod | undefined;
+    for (let i = 0; i < 12 && pod === undefined; i++) {
+      const p = await c.addPod("a", { namespace: "default", name: `vanished-${i}` });
+      pods.push(p);
+      if (await onSecondary(p.ip)) pod = p;
+    }
+    expect(pod, "a pod on a secondary ENI").toBeDefined();
+    const eni = (await onSecondary(pod!.ip))!;
+    expect(await rules()).toContain(`to ${pod!.ip} lookup main`);
+    expect(await rules()).toContain(`from ${pod!.ip} lookup ${eni.deviceIndex + 1}`);
+
+    await c.killIpamd("a", "SIGKILL");
+    const attachmentId = c.emulator.admin.state().enis.find((e) => e.id === eni.id)?.attachment?.attachmentId;
+    await c.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachmentId, Force: true }));
+    await until("EC2 says detached", async () =>
+      c.emulator.admin.state().enis.find((e) => e.id === eni.id)?.attachment ? undefined : true,
+    );
+    await c.startIpamd("a");
+    const after = await rules();
+    expect(after).not.toContain(`to ${pod!.ip} `);
+    expect(after).not.toContain(`from ${pod!.ip} `);
+    for (const p of pods) await c.delPod(p);
   });
 });
