@@ -122,6 +122,8 @@ export async function recover(d: RecoveryDeps): Promise<RecoveryReport> {
 
   // Without a (complete) checkpoint, live pods are still on the host: hold their addresses.
   let recoveredFromHost: Assignment[] = [];
+  /** False when the checkpoint was lost and the host scan failed: which addresses live pods hold is unknown. */
+  let heldKnown = true;
   if (checkpoint !== "ok") {
     try {
       recoveredFromHost = holdHostPods(ds, await d.scanHostPods(), now);
@@ -132,6 +134,7 @@ export async function recover(d: RecoveryDeps): Promise<RecoveryReport> {
         );
       }
     } catch (e) {
+      heldKnown = false;
       log.error({ err: (e as Error).message }, "could not scan the host for live pods");
     }
   }
@@ -148,24 +151,28 @@ export async function recover(d: RecoveryDeps): Promise<RecoveryReport> {
   }
 
   if (d.hostRules !== undefined) {
-    try {
-      // Every address IMDS lists on any ENI, managed or not (other network
-      // cards, no-manage tags, lag): never touch a rule naming one of those.
-      const primaries = new Set(ds.enis().map((e) => e.primaryIp));
-      for (const m of await d.imds.enis()) for (const ip of m.localIpv4s) primaries.add(ip);
-      const held = new Set(ds.assignments().map((a) => a.ip));
-      const rules = await d.hostRules.rules();
-      for (const r of staleEniRules(rules, primaries, held)) {
-        await d.hostRules.deleteRule({ priority: r.priority ?? 0, table: r.table, src: r.src });
-        log.warn({ rule: r }, "removed the rule of an ENI no longer attached");
+    // Rules are removed for addresses ipamd does not hold: only when it knows
+    // what live pods hold, or it would cut their routing.
+    if (!heldKnown) log.error("live pods' addresses unknown: stale ENI and pod rules left in place");
+    else
+      try {
+        // Every address IMDS lists on any ENI, managed or not (other network
+        // cards, no-manage tags, lag): never touch a rule naming one of those.
+        const primaries = new Set(ds.enis().map((e) => e.primaryIp));
+        for (const m of await d.imds.enis()) for (const ip of m.localIpv4s) primaries.add(ip);
+        const held = new Set(ds.assignments().map((a) => a.ip));
+        const rules = await d.hostRules.rules();
+        for (const r of staleEniRules(rules, primaries, held)) {
+          await d.hostRules.deleteRule({ priority: r.priority ?? 0, table: r.table, src: r.src });
+          log.warn({ rule: r }, "removed the rule of an ENI no longer attached");
+        }
+        for (const r of stalePodRules(rules, held)) {
+          await d.hostRules.deleteRule({ priority: r.priority ?? 0, table: r.table, src: r.src, dst: r.dst });
+          log.warn({ rule: r }, "removed the rule of a pod address ipamd no longer holds");
+        }
+      } catch (e) {
+        log.error({ err: (e as Error).message }, "could not remove stale ENI or pod rules");
       }
-      for (const r of stalePodRules(rules, held)) {
-        await d.hostRules.deleteRule({ priority: r.priority ?? 0, table: r.table, src: r.src, dst: r.dst });
-        log.warn({ rule: r }, "removed the rule of a pod address ipamd no longer holds");
-      }
-    } catch (e) {
-      log.error({ err: (e as Error).message }, "could not remove stale ENI rules");
-    }
     try {
       // EC2 may have moved a pod's address to another ENI while ipamd was
       // down (reconcile above followed it in the datastore). No ADD runs yet,
