@@ -12,7 +12,15 @@ import { HostNamespace } from "./host-ns.ts";
 import { type NetnsHandle, openPodNetns, openRtnlIn } from "./netns.ts";
 import { checkPod } from "./pod-check.ts";
 import { delPod } from "./pod-del.ts";
-import { type CreatedVeth, RT_TABLE_MAIN, type Rtnl } from "./rtnl.ts";
+import { type CreatedVeth, RT_TABLE_MAIN, type Rtnl, type RuleSpec } from "./rtnl.ts";
+import {
+  addressMessage,
+  type BatchMessage,
+  linkUpMessage,
+  permanentNeighbourMessage,
+  routeMessage,
+  ruleMessage,
+} from "./rtnl-encode.ts";
 import { fromRules, POD_GATEWAY, TO_POD_RULE_PRIORITY, validatePodSpec } from "./spec.ts";
 import {
   type CheckProblem,
@@ -117,34 +125,62 @@ export class NetlinkPodPlumbing implements PodPlumbing {
         ? { host: { index: created.index, mac: created.mac }, pod: { index: created.peerIndex, mac: podMac } }
         : await lookUpVeth(host, podNl, spec);
 
-      // Everything left is ACK-only: the requests go out back to back on the
-      // two sockets (Rtnl pipelines them; each socket's kernel side handles
-      // them in order, so the link is up before its routes and the gateway
-      // route exists before the default route that uses it) and the answers are awaited together.
+      // Everything left is ACK-only: one datagram per socket (Rtnl.batch),
+      // both sent before either answer is awaited. Each socket's kernel side
+      // handles its messages in order, so the link is up before its routes
+      // and the gateway route exists before the default route that uses it.
       const hostRoute = { dst: ip32, oif: links.host.index, scope: "link" as const, table: RT_TABLE_MAIN };
       const toRule = { priority: TO_POD_RULE_PRIORITY, table: RT_TABLE_MAIN, dst: ip32 };
       const podIndex = links.pod.index;
+      const podMsgs: Planned[] = [];
       await step("pod-link-up");
-      sent.push(podNl.setLink(podIndex, { up: true }));
+      podMsgs.push({ what: "set pod link up", msg: linkUpMessage(podIndex) });
       await step("pod-address");
-      sent.push(podNl.addAddress(podIndex, spec.podIp, 32));
+      podMsgs.push({ what: `add address ${ip32}`, msg: addressMessage(podIndex, spec.podIp, 32) });
       await step("pod-gateway-route");
-      sent.push(podNl.addRoute({ dst: `${POD_GATEWAY}/32`, oif: podIndex, scope: "link" }));
+      const gwRoute = { dst: `${POD_GATEWAY}/32`, oif: podIndex, scope: "link" as const };
+      podMsgs.push({ what: `add route ${gwRoute.dst}`, msg: routeMessage(gwRoute, false) });
       await step("pod-default-route");
-      sent.push(podNl.addRoute({ dst: "0.0.0.0/0", oif: podIndex, gateway: POD_GATEWAY }));
+      const defRoute = { dst: "0.0.0.0/0", oif: podIndex, gateway: POD_GATEWAY };
+      podMsgs.push({ what: "add default route", msg: routeMessage(defRoute, false) });
       await step("pod-neighbour");
-      sent.push(podNl.setPermanentNeighbour(podIndex, POD_GATEWAY, links.host.mac));
+      const neigh = permanentNeighbourMessage(podIndex, POD_GATEWAY, links.host.mac);
+      podMsgs.push({ what: `add neighbour ${POD_GATEWAY}`, msg: neigh });
+      const podDone = podNl.batch(podMsgs.map((p) => p.msg));
+      sent.push(podDone);
+
+      // Host side: each step that creates something gets its undo once the
+      // answer says it did (a rule that was already there is not ours to undo).
+      const hostMsgs: (Planned & { undo: () => Promise<unknown> })[] = [];
       await step("host-route");
-      sent.push(host.addRoute(hostRoute, true).then(() => undo.push(() => host.deleteRoute(hostRoute))));
+      hostMsgs.push({
+        what: `add route ${ip32}`,
+        msg: routeMessage(hostRoute, true),
+        undo: () => host.deleteRoute(hostRoute),
+      });
       await step("to-rule");
-      sent.push(host.addRule(toRule).then((added) => added && undo.push(() => host.deleteRule(toRule))));
+      const rules: RuleSpec[] = [toRule];
       await step("from-rule");
-      for (const fromRule of fromRules(spec)) {
-        sent.push(
-          host.addRule(fromRule).then((added) => added && undo.push(() => host.deleteRule(fromRule))),
-        );
+      rules.push(...fromRules(spec));
+      for (const r of rules) {
+        hostMsgs.push({
+          what: `add rule pref ${r.priority}`,
+          msg: ruleMessage(r),
+          undo: () => host.deleteRule(r),
+          existsOk: true,
+        });
       }
-      await allOrFirstError(sent);
+      const hostDone = host.batch(hostMsgs.map((h) => h.msg)).then((outcomes) => {
+        outcomes.forEach((errno, i) => {
+          if (errno === undefined) undo.push(hostMsgs[i]!.undo);
+        });
+        return outcomes;
+      });
+      sent.push(hostDone);
+
+      const [podOutcomes, hostOutcomes] = await Promise.all([podDone, hostDone]);
+      throwFirstFailure(podMsgs, podOutcomes);
+      throwFirstFailure(hostMsgs, hostOutcomes);
       return {
         hostInterface: { name: spec.hostVethName, mac: links.host.mac },
         podInterface: { name: spec.ifName, mac: links.pod.mac, sandbox: spec.netnsPath },
@@ -195,10 +231,20 @@ export class NetlinkPodPlumbing implements PodPlumbing {
   }
 }
 
-/** Waits for every promise; throws the first rejection in list (= send) order. */
-async function allOrFirstError(ps: Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(ps);
-  for (const r of results) if (r.status === "rejected") throw r.reason;
+/** A message of a batch and what it does, for the error message. */
+interface Planned {
+  what: string;
+  msg: BatchMessage;
+  /** EEXIST means "already as wanted" (rules: an identical one exists). */
+  existsOk?: boolean;
+}
+
+/** Throws the first failed message's errno, as a HostnetError naming what it did. */
+function throwFirstFailure(planned: readonly Planned[], outcomes: readonly (string | undefined)[]): void {
+  outcomes.forEach((errno, i) => {
+    if (errno === undefined || (errno === "EEXIST" && planned[i]!.existsOk)) return;
+    throw new HostnetError("netlink", `${planned[i]!.what}: Request rejected: ${errno}`, errno);
+  });
 }
 
 /** A random unicast, locally administered MAC (what the kernel itself would pick for a veth). */
