@@ -19,6 +19,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { HTTP2_EAGER_CONSTANTS } from "./http2-eager-constants.ts";
 
 interface BunBuild {
   build(o: object): Promise<{ success: boolean; logs: unknown[] }>;
@@ -89,20 +90,23 @@ const promClientCore = virtualModule(
 );
 
 // @smithy/node-http-handler requires node:http2 at load for its HTTP/2
-// handler, which EC2 (HTTP/1.1) never uses; loading Node's http2 costs ~8 MiB
-// RSS (its sources, code cache and nghttp2 pages; measured: `node -e
+// handler, which EC2 (HTTP/1.1) never uses, and so does undici 8 (the
+// Kubernetes client's HTTP) for its HTTP/2 client; loading Node's http2 costs
+// ~8 MiB RSS (its sources, code cache and nghttp2 pages; measured: `node -e
 // "require('http')"` 47.6 MiB, + http2 55.9 MiB). The stand-in loads the real
-// module on first use: `connect()` or a read of a `constants` entry (the
-// handler destructures `constants` at load, so that must stay a proxy).
+// module on first use: `connect()` or a read of a `constants` entry, except
+// the ten undici destructures at load (http2-eager-constants.ts). `constants`
+// stays a proxy: the SDK's handler keeps a reference to it at load.
 const lazyHttp2 = virtualModule(
   "lazy-http2",
   /^(node:)?http2$/,
   [
     "let real;",
     'const http2 = () => (real ??= process.getBuiltinModule("node:http2"));',
+    `const eager = ${JSON.stringify(HTTP2_EAGER_CONSTANTS)};`,
     "module.exports = {",
     "  connect: (...args) => http2().connect(...args),",
-    "  constants: new Proxy({}, { get: (_, k) => http2().constants[k] }),",
+    "  constants: new Proxy({}, { get: (_, k) => (Object.hasOwn(eager, k) ? eager[k] : http2().constants[k]) }),",
     "};",
   ].join("\n"),
 );
