@@ -1,6 +1,6 @@
-// ipamd's per-pod plumbing ADD (NetlinkPodPlumbing.add) alone, in-process, in
-// throwaway namespaces: wall time per ADD and the process's CPU per ADD (user,
-// sys). Pods are made beforehand in one `ip -batch`, and by default each ADD
+// ipamd's per-pod plumbing (NetlinkPodPlumbing.add, then .del) alone,
+// in-process, in throwaway namespaces: wall time per ADD and per DEL, and the
+// process's CPU per ADD (user, sys). Pods are made beforehand in one `ip -batch`, and by default each ADD
 // comes 15 ms after the last one, as ADDs reach ipamd one by one on a node
 // (back to back, V8's code and the CPU's caches stay warm and hide JS cost).
 //   node bench/profile-plumb.ts [pods=150] [--gap ms]      (root)
@@ -44,11 +44,30 @@ try {
     if (GAP_MS > 0) await new Promise((r) => setTimeout(r, GAP_MS));
   }
   const cpu = process.cpuUsage(cpu0);
+  // DEL (the host veth's kernel delete runs in the background: not in it).
+  const delMs: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const n = i + 1;
+    const t0 = performance.now();
+    await plumbing.del({
+      netnsPath: `/var/run/netns/${pods[i]}`,
+      ifName: "eth0",
+      hostVethName: `pplumb${i}`,
+      podIp: `10.9.${n >> 8}.${n & 255}`,
+      mtu: 9001,
+      eniTable: 2,
+    });
+    delMs.push(performance.now() - t0);
+    if (GAP_MS > 0) await new Promise((r) => setTimeout(r, GAP_MS));
+  }
+  await plumbing.drain();
   ms.sort((a, b) => a - b);
+  delMs.sort((a, b) => a - b);
   const f = (x: number) => x.toFixed(3);
   console.log(
     `plumb ADD x${N} gap ${GAP_MS} ms: p50 ${f(ms[N >> 1]!)} p90 ${f(ms[Math.floor(N * 0.9)]!)} mean ${f(busyMs / N)} ms;` +
-      ` CPU per ADD user ${f(cpu.user / 1000 / N)} sys ${f(cpu.system / 1000 / N)} ms`,
+      ` CPU per ADD user ${f(cpu.user / 1000 / N)} sys ${f(cpu.system / 1000 / N)} ms;` +
+      ` DEL p50 ${f(delMs[N >> 1]!)} p90 ${f(delMs[Math.floor(N * 0.9)]!)} ms`,
   );
 } finally {
   plumbing.close();

@@ -33,9 +33,15 @@ export async function nl<T>(what: string, call: () => Promise<T>): Promise<T> {
 }
 
 /** "Already gone" answers from the kernel for deletes (route: ESRCH, rule/addr: ENOENT, link: ENODEV). */
+const GONE = new Set(["ENOENT", "ESRCH", "ENODEV", "EADDRNOTAVAIL"]);
+
 export function isGone(err: unknown): boolean {
-  const e = errnoOf(err);
-  return e === "ENOENT" || e === "ESRCH" || e === "ENODEV" || e === "EADDRNOTAVAIL";
+  return isGoneErrno(errnoOf(err));
+}
+
+/** isGone for an errno name (a batch's outcome, rtnl.ts Rtnl.batch). */
+export function isGoneErrno(errno: string | undefined): boolean {
+  return errno !== undefined && GONE.has(errno);
 }
 
 export function isExists(err: unknown): boolean {

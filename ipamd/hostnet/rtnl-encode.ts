@@ -1,5 +1,6 @@
-// Hand-encoded rtnetlink requests for the per-pod hot path (pod-plumbing's
-// ADD), framed into ONE datagram by frameBatch (rtnl.ts: Rtnl.batch).
+// Hand-encoded rtnetlink requests: every request of Rtnl that changes a link,
+// address, route, neighbour or rule (the per-pod hot path: pod-plumbing's ADD
+// and DEL), framed into ONE datagram by frameBatch (rtnl.ts: Rtnl.batch).
 //
 // Why not the netlink package's formatters: they are generic (attribute
 // tables, enum lookups, one Buffer per field) and each request then costs a
@@ -15,10 +16,13 @@ import { formatMac, parseCidr, parseIpv4, parseMac } from "./addr.ts";
 import { type VethPeer, vethLinkInfo } from "./linkinfo.ts";
 
 export const RTM_NEWLINK = 16;
+export const RTM_SETLINK = 19;
 export const RTM_NEWADDR = 20;
 export const RTM_NEWROUTE = 24;
+export const RTM_DELROUTE = 25;
 export const RTM_NEWNEIGH = 28;
 export const RTM_NEWRULE = 32;
+export const RTM_DELRULE = 33;
 export const NLMSG_ERROR = 2;
 
 export const NLM_F_REQUEST = 0x1;
@@ -38,6 +42,7 @@ const RTNH_F_ONLINK = 4;
 const NUD_PERMANENT = 0x80;
 const FR_ACT_TO_TBL = 1;
 const SCOPE = { universe: 0, link: 253, host: 254 } as const;
+const RT_SCOPE_NOWHERE = 255;
 
 // Attribute numbers.
 const IFLA_ADDRESS = 1;
@@ -104,6 +109,22 @@ export function linkUpMessage(index: number): BatchMessage {
   w.head.writeUInt32LE(IFF_UP, 8); // flags
   w.head.writeUInt32LE(IFF_UP, 12); // change
   return { type: RTM_NEWLINK, flags: 0, payload: w.done() };
+}
+
+/** `ip link set <index> [up|down] [mtu <mtu>] [name <name>]` (RTM_SETLINK; a rename needs the link down). */
+export function linkSetMessage(
+  index: number,
+  opts: { up?: boolean; mtu?: number; name?: string },
+): BatchMessage {
+  const w = new Writer(16);
+  w.head.writeInt32LE(index, 4);
+  if (opts.up !== undefined) {
+    w.head.writeUInt32LE(opts.up ? IFF_UP : 0, 8);
+    w.head.writeUInt32LE(IFF_UP, 12);
+  }
+  if (opts.mtu !== undefined) w.u32(IFLA_MTU, opts.mtu);
+  if (opts.name !== undefined) w.attr(IFLA_IFNAME, Buffer.from(`${opts.name}\0`, "utf8"));
+  return { type: RTM_SETLINK, flags: 0, payload: w.done() };
 }
 
 /**
@@ -179,6 +200,27 @@ export function routeMessage(spec: RouteFields, replace: boolean): BatchMessage 
   };
 }
 
+/**
+ * RTM_DELROUTE matching on dst, table, oif and gateway only: protocol, type
+ * and scope are left "any" (0, 0, RT_SCOPE_NOWHERE), so a route someone re-made
+ * with another protocol or scope still goes. ESRCH when there is none.
+ */
+export function routeDeleteMessage(spec: RouteFields): BatchMessage {
+  const dst = parseCidr(spec.dst);
+  const table = spec.table ?? 254;
+  const w = new Writer(12);
+  w.head.writeUInt8(AF_INET, 0);
+  w.head.writeUInt8(dst.prefix, 1);
+  w.head.writeUInt8(table < 256 ? table : RT_TABLE_COMPAT, 4);
+  w.head.writeUInt8(RT_SCOPE_NOWHERE, 6);
+  if (spec.onlink) w.head.writeUInt32LE(RTNH_F_ONLINK, 8);
+  w.u32(RTA_TABLE, table);
+  if (dst.prefix > 0) w.attr(RTA_DST, dst.ip);
+  if (spec.oif !== undefined) w.u32(RTA_OIF, spec.oif);
+  if (spec.gateway !== undefined) w.attr(RTA_GATEWAY, parseIpv4(spec.gateway));
+  return { type: RTM_DELROUTE, flags: 0, payload: w.done() };
+}
+
 /** `ip neigh replace <ip> lladdr <mac> dev <index> nud permanent` (struct ndmsg). */
 export function permanentNeighbourMessage(index: number, ip: string, mac: string): BatchMessage {
   const w = new Writer(12);
@@ -191,7 +233,7 @@ export function permanentNeighbourMessage(index: number, ip: string, mac: string
 
 export interface RuleFields {
   priority: number;
-  /** Table to look up (> 0: the kernel's action "to table"). */
+  /** Table to look up (> 0: the kernel's action "to table"); 0 in a delete: any table. */
   table: number;
   src?: string;
   dst?: string;
@@ -211,6 +253,23 @@ export function ruleMessage(spec: RuleFields): BatchMessage {
   if (src) w.attr(FRA_SRC, src.ip);
   if (dst) w.attr(FRA_DST, dst.ip);
   return { type: RTM_NEWRULE, flags: NLM_F_CREATE | NLM_F_EXCL, payload: w.done() };
+}
+
+/** `ip rule del [from src] [to dst] [lookup <table>] pref <priority>`: the first matching rule; ENOENT if none. */
+export function ruleDeleteMessage(spec: RuleFields): BatchMessage {
+  const src = spec.src === undefined ? undefined : parseCidr(spec.src);
+  const dst = spec.dst === undefined ? undefined : parseCidr(spec.dst);
+  const w = new Writer(12);
+  w.head.writeUInt8(AF_INET, 0);
+  w.head.writeUInt8(dst?.prefix ?? 0, 1);
+  w.head.writeUInt8(src?.prefix ?? 0, 2);
+  w.head.writeUInt8(spec.table < 256 ? spec.table : RT_TABLE_COMPAT, 4);
+  if (spec.table !== 0) w.head.writeUInt8(FR_ACT_TO_TBL, 7);
+  w.u32(FRA_PRIORITY, spec.priority);
+  if (spec.table !== 0) w.u32(FRA_TABLE, spec.table);
+  if (src) w.attr(FRA_SRC, src.ip);
+  if (dst) w.attr(FRA_DST, dst.ip);
+  return { type: RTM_DELRULE, flags: 0, payload: w.done() };
 }
 
 /**

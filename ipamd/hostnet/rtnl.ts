@@ -1,16 +1,21 @@
 // Typed adapter over the netlink package's RtNetlinkSocket: only what hostnet
 // uses, with strings in and out (names, "10.0.0.1", "aa:bb:..") instead of the
 // package's loose Buffers, and every failure a HostnetError with an errno.
-import type { ifla, RtNetlinkSocket, rt } from "netlink";
-import { formatIpv4, formatMac, parseCidr, parseIpv4, parseMac } from "./addr.ts";
+// Requests that change something are hand-encoded (rtnl-encode.ts) and sent
+// through rtnl-request.ts, alone or batched; lookups and dumps use the package.
+import type { RtNetlinkSocket, rt } from "netlink";
+import { formatIpv4, formatMac, parseMac } from "./addr.ts";
 import { isExists, isGone, nl, toHostnetError } from "./errors.ts";
 import { linkKind, type VethPeer } from "./linkinfo.ts";
 import {
   addressMessage,
   type BatchMessage,
+  linkSetMessage,
   parseLinkEcho,
   permanentNeighbourMessage,
+  routeDeleteMessage,
   routeMessage,
+  ruleDeleteMessage,
   ruleMessage,
   vethCreateMessage,
 } from "./rtnl-encode.ts";
@@ -18,11 +23,7 @@ import { type BatchSocket, sendBatch, sendOne } from "./rtnl-request.ts";
 import type { HostnetError } from "./types.ts";
 
 const AF_INET = 2;
-/** Tables above 255 only fit in the RTA_TABLE/FRA_TABLE attribute; the header then says RT_TABLE_COMPAT. */
-const RT_TABLE_COMPAT = 252;
 export const RT_TABLE_MAIN = 254;
-/** RTNH_F_ONLINK: the gateway is on the link even without a matching connected route. */
-const RTNH_F_ONLINK = 4;
 
 export interface LinkInfo {
   index: number;
@@ -82,12 +83,6 @@ export interface NeighbourInfo {
   permanent: boolean;
 }
 
-const SCOPES: Record<Scope, "UNIVERSE" | "LINK" | "HOST"> = {
-  universe: "UNIVERSE",
-  link: "LINK",
-  host: "HOST",
-};
-
 function scopeName(n: number | string | undefined): Scope | number {
   if (n === 0 || n === "UNIVERSE") return "universe";
   if (n === 253 || n === "LINK") return "link";
@@ -104,44 +99,6 @@ function toLinkInfo(m: rt.LinkMessage): LinkInfo {
     up: m.data.flags?.up === true,
     kind: linkKind(m.attrs.linkinfo),
   };
-}
-
-/** The package's form of a route, for deleteRoute (adds are hand-encoded: rtnl-encode.ts). */
-function routeForDelete(spec: RouteSpec): { data: rt.Route; attrs: rt.RouteAttrs } {
-  const dst = parseCidr(spec.dst);
-  const table = spec.table ?? RT_TABLE_MAIN;
-  const data: rt.Route = {
-    family: AF_INET,
-    dstLen: dst.prefix,
-    table: table < 256 ? table : RT_TABLE_COMPAT,
-    protocol: "BOOT",
-    scope: SCOPES[spec.scope ?? "universe"],
-    type: "UNICAST",
-  };
-  if (spec.onlink) data.flags = { __unknown: RTNH_F_ONLINK };
-  const attrs: rt.RouteAttrs = { table };
-  if (dst.prefix > 0) attrs.dst = dst.ip;
-  if (spec.oif !== undefined) attrs.oif = spec.oif;
-  if (spec.gateway !== undefined) attrs.gateway = parseIpv4(spec.gateway);
-  return { data, attrs };
-}
-
-/** The package's form of a rule, for deleteRule (adds are hand-encoded: rtnl-encode.ts). */
-function ruleForDelete(spec: RuleSpec): { data: rt.Rule; attrs: rt.RuleAttrs } {
-  const src = spec.src === undefined ? undefined : parseCidr(spec.src);
-  const dst = spec.dst === undefined ? undefined : parseCidr(spec.dst);
-  const data: rt.Rule = {
-    family: AF_INET,
-    srcLen: src?.prefix ?? 0,
-    dstLen: dst?.prefix ?? 0,
-    table: spec.table < 256 ? spec.table : RT_TABLE_COMPAT,
-    action: spec.table === 0 ? "unspec" : "toTbl",
-  };
-  const attrs: rt.RuleAttrs = { priority: spec.priority };
-  if (spec.table !== 0) attrs.table = spec.table;
-  if (src) attrs.src = src.ip;
-  if (dst) attrs.dst = dst.ip;
-  return { data, attrs };
 }
 
 /**
@@ -316,15 +273,7 @@ export class Rtnl {
 
   /** `name` renames (the kernel refuses that while the link is up: EBUSY). */
   async setLink(index: number, opts: { up?: boolean; mtu?: number; name?: string }): Promise<void> {
-    const data: rt.Link = { index };
-    if (opts.up !== undefined) {
-      data.flags = opts.up ? { up: true } : {};
-      data.change = { up: true };
-    }
-    const attrs: ifla.LinkAttrs = {};
-    if (opts.mtu !== undefined) attrs.mtu = opts.mtu;
-    if (opts.name !== undefined) attrs.ifname = opts.name;
-    await nl(`set link #${index}`, () => this.#do((s) => s.setLink(data, attrs)));
+    await nl(`set link #${index}`, () => this.#one(linkSetMessage(index, opts)));
   }
 
   /** False when there was no such link. */
@@ -366,13 +315,8 @@ export class Rtnl {
 
   /** False when there was no such route. */
   async deleteRoute(spec: RouteSpec): Promise<boolean> {
-    const { data, attrs } = routeForDelete(spec);
-    // Let the kernel match on dst/table/oif only: protocol/type/scope 0 = "any".
-    data.protocol = undefined;
-    data.type = undefined;
-    data.scope = "NOWHERE";
     try {
-      await this.#do((s) => s.delRoute(data, attrs));
+      await this.#one(routeDeleteMessage(spec));
       return true;
     } catch (err) {
       if (isGone(err)) return false;
@@ -412,9 +356,8 @@ export class Rtnl {
 
   /** False when there was no such rule. table 0 matches any table. */
   async deleteRule(spec: RuleSpec): Promise<boolean> {
-    const { data, attrs } = ruleForDelete(spec);
     try {
-      await this.#do((s) => s.delRule(data, attrs));
+      await this.#one(ruleDeleteMessage(spec));
       return true;
     } catch (err) {
       if (isGone(err)) return false;

@@ -21,6 +21,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { Rtnl } from "./rtnl.ts";
+import { linkSetMessage } from "./rtnl-encode.ts";
 
 /** vethPrefix allows no "." (config validation), so no live pod veth name starts with this. */
 export const GRAVEYARD_PREFIX = "vcni.";
@@ -72,8 +73,12 @@ export class VethReaper {
     const host = this.#host();
     const grave = graveyardName();
     try {
-      await host.setLink(link.index, { up: false });
-      await host.setLink(link.index, { name: grave });
+      // One datagram: the kernel takes the link down before the rename (which it refuses while up).
+      const [down, renamed] = await host.batch([
+        linkSetMessage(link.index, { up: false }),
+        linkSetMessage(link.index, { name: grave }),
+      ]);
+      if (down !== undefined || renamed !== undefined) throw new Error(down ?? renamed);
     } catch {
       // Still down or still under its name: delete it the slow way, whichever name it has.
       if (!(await host.deleteLinkByName(link.name))) await host.deleteLinkByName(grave);

@@ -227,6 +227,32 @@ describe.skipIf(!canUseNetns)("NetlinkPodPlumbing (real namespaces)", () => {
     expect(snapshot(node.name)).toEqual(before);
   });
 
+  it("DEL removes every from-rule of the pod, however many (several rounds of batched deletes)", async () => {
+    const before = snapshot(node.name);
+    const { spec } = newPod(9);
+    await plumbing.add(spec);
+    // Eight from-rules of this pod (another tool's, or CIDRs ipamd no longer knows):
+    // more than one batch of deletes (expected + 1 = 2 per round) holds.
+    for (let i = 1; i <= 7; i++)
+      node.exec([
+        "rule",
+        "add",
+        "pref",
+        "1536",
+        "from",
+        spec.podIp,
+        "to",
+        `10.${100 + i}.0.0/16`,
+        "lookup",
+        "9",
+      ]);
+    expect(rulesOf(node.name).filter((r) => r.src === spec.podIp)).toHaveLength(8);
+    const { eniTable: _, ...withoutTable } = spec; // DEL not knowing the table: any table
+    await plumbing.del(withoutTable);
+    await plumbing.drain();
+    expect(snapshot(node.name)).toEqual(before);
+  });
+
   it("rejects bad input with kind invalid before touching anything", async () => {
     const { spec } = newPod();
     const before = snapshot(node.name);

@@ -1,5 +1,6 @@
 // The hand encoders must say exactly what the netlink package's formatters
-// said for the same request (they replaced them on the ADD path): each case
+// said for the same request (they replaced them for every request that
+// changes links, addresses, routes, neighbours and rules): each case
 // encodes both ways and compares the package's own decoding of the two.
 import { AttrStream, rt } from "netlink";
 import { describe, expect, it } from "vitest";
@@ -9,6 +10,7 @@ import {
   addressMessage,
   type BatchMessage,
   frameBatch,
+  linkSetMessage,
   linkUpMessage,
   NLM_F_ACK,
   NLM_F_CREATE,
@@ -18,12 +20,17 @@ import {
   NLM_F_REQUEST,
   parseLinkEcho,
   permanentNeighbourMessage,
+  RTM_DELROUTE,
+  RTM_DELRULE,
   RTM_NEWADDR,
   RTM_NEWLINK,
   RTM_NEWNEIGH,
   RTM_NEWROUTE,
   RTM_NEWRULE,
+  RTM_SETLINK,
+  routeDeleteMessage,
   routeMessage,
+  ruleDeleteMessage,
   ruleMessage,
   vethCreateMessage,
 } from "../../../ipamd/hostnet/rtnl-encode.ts";
@@ -142,6 +149,53 @@ const cases: { name: string; mine: BatchMessage; type: number; flags: number; th
       rt.formatRuleMessage,
       { family: 2, srcLen: 32, dstLen: 16, table: 252, action: "toTbl" },
       { priority: 1536, table: 300, src: parseIpv4("10.0.1.7"), dst: parseIpv4("10.0.0.0") },
+    ),
+  },
+  {
+    name: "link down",
+    mine: linkSetMessage(9, { up: false }),
+    type: RTM_SETLINK,
+    flags: 0,
+    theirs: packageBytes(rt.formatLinkMessage, { index: 9, flags: {}, change: { up: true } }, {}),
+  },
+  {
+    name: "link rename and mtu, up untouched",
+    mine: linkSetMessage(9, { name: "vcni0a1b2c", mtu: 1500 }),
+    type: RTM_SETLINK,
+    flags: 0,
+    theirs: packageBytes(rt.formatLinkMessage, { index: 9 }, { mtu: 1500, ifname: "vcni0a1b2c" }),
+  },
+  {
+    name: "route delete: protocol, type and scope left 'any'",
+    mine: routeDeleteMessage({ dst: "10.0.1.7/32", oif: 12, table: 254, scope: "link" }),
+    type: RTM_DELROUTE,
+    flags: 0,
+    theirs: packageBytes(
+      rt.formatRouteMessage,
+      { family: 2, dstLen: 32, table: 254, scope: "NOWHERE" },
+      { table: 254, dst: parseIpv4("10.0.1.7"), oif: 12 },
+    ),
+  },
+  {
+    name: "rule delete in any table (from-rules of a pod whose ENI table is unknown)",
+    mine: ruleDeleteMessage({ priority: 1536, table: 0, src: "10.0.1.7/32" }),
+    type: RTM_DELRULE,
+    flags: 0,
+    theirs: packageBytes(
+      rt.formatRuleMessage,
+      { family: 2, srcLen: 32, dstLen: 0, table: 0, action: "unspec" },
+      { priority: 1536, src: parseIpv4("10.0.1.7") },
+    ),
+  },
+  {
+    name: "rule delete in a given table",
+    mine: ruleDeleteMessage({ priority: 512, table: 254, dst: "10.0.1.7/32" }),
+    type: RTM_DELRULE,
+    flags: 0,
+    theirs: packageBytes(
+      rt.formatRuleMessage,
+      { family: 2, srcLen: 0, dstLen: 32, table: 254, action: "toTbl" },
+      { priority: 512, table: 254, dst: parseIpv4("10.0.1.7") },
     ),
   },
 ];
