@@ -22,6 +22,14 @@ const pods = Array.from({ length: N }, (_, i) => `pplumb${process.pid}-${i}`);
 const ipBatch = (cmd: string) =>
   execFileSync("ip", ["-batch", "-"], { input: pods.map((p) => `netns ${cmd} ${p}`).join("\n") });
 const plumbing = new NetlinkPodPlumbing({ hostNetnsPath: node.path });
+const specOf = (i: number) => ({
+  netnsPath: `/var/run/netns/${pods[i]}`,
+  ifName: "eth0",
+  hostVethName: `pplumb${i}`,
+  podIp: `10.9.${(i + 1) >> 8}.${(i + 1) & 255}`,
+  mtu: 9001,
+  eniTable: 2,
+});
 try {
   ipBatch("add");
   await new Promise((r) => setTimeout(r, 1000)); // let the kernel finish the namespaces' set-up
@@ -29,16 +37,8 @@ try {
   let busyMs = 0;
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < N; i++) {
-    const n = i + 1;
     const t0 = performance.now();
-    await plumbing.add({
-      netnsPath: `/var/run/netns/${pods[i]}`,
-      ifName: "eth0",
-      hostVethName: `pplumb${i}`,
-      podIp: `10.9.${n >> 8}.${n & 255}`,
-      mtu: 9001,
-      eniTable: 2,
-    });
+    await plumbing.add(specOf(i));
     ms.push(performance.now() - t0);
     busyMs += ms[i]!;
     if (GAP_MS > 0) await new Promise((r) => setTimeout(r, GAP_MS));
@@ -47,16 +47,8 @@ try {
   // DEL (the host veth's kernel delete runs in the background: not in it).
   const delMs: number[] = [];
   for (let i = 0; i < N; i++) {
-    const n = i + 1;
     const t0 = performance.now();
-    await plumbing.del({
-      netnsPath: `/var/run/netns/${pods[i]}`,
-      ifName: "eth0",
-      hostVethName: `pplumb${i}`,
-      podIp: `10.9.${n >> 8}.${n & 255}`,
-      mtu: 9001,
-      eniTable: 2,
-    });
+    await plumbing.del(specOf(i));
     delMs.push(performance.now() - t0);
     if (GAP_MS > 0) await new Promise((r) => setTimeout(r, GAP_MS));
   }

@@ -179,25 +179,8 @@ export interface RouteFields {
 
 /** RTM_NEWROUTE, proto boot, unicast (as `ip route add` makes it); replace: NLM_F_REPLACE, else EXCL. */
 export function routeMessage(spec: RouteFields, replace: boolean): BatchMessage {
-  const dst = parseCidr(spec.dst);
-  const table = spec.table ?? 254;
-  const w = new Writer(12);
-  w.head.writeUInt8(AF_INET, 0);
-  w.head.writeUInt8(dst.prefix, 1);
-  w.head.writeUInt8(table < 256 ? table : RT_TABLE_COMPAT, 4);
-  w.head.writeUInt8(RTPROT_BOOT, 5);
-  w.head.writeUInt8(SCOPE[spec.scope ?? "universe"], 6);
-  w.head.writeUInt8(RTN_UNICAST, 7);
-  if (spec.onlink) w.head.writeUInt32LE(RTNH_F_ONLINK, 8);
-  w.u32(RTA_TABLE, table);
-  if (dst.prefix > 0) w.attr(RTA_DST, dst.ip);
-  if (spec.oif !== undefined) w.u32(RTA_OIF, spec.oif);
-  if (spec.gateway !== undefined) w.attr(RTA_GATEWAY, parseIpv4(spec.gateway));
-  return {
-    type: RTM_NEWROUTE,
-    flags: NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL),
-    payload: w.done(),
-  };
+  const flags = NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL);
+  return { type: RTM_NEWROUTE, flags, payload: routePayload(spec, "add") };
 }
 
 /**
@@ -206,19 +189,28 @@ export function routeMessage(spec: RouteFields, replace: boolean): BatchMessage 
  * with another protocol or scope still goes. ESRCH when there is none.
  */
 export function routeDeleteMessage(spec: RouteFields): BatchMessage {
+  return { type: RTM_DELROUTE, flags: 0, payload: routePayload(spec, "delete") };
+}
+
+/** struct rtmsg + attributes; a delete leaves protocol, scope and type "any". */
+function routePayload(spec: RouteFields, op: "add" | "delete"): Buffer {
   const dst = parseCidr(spec.dst);
   const table = spec.table ?? 254;
   const w = new Writer(12);
   w.head.writeUInt8(AF_INET, 0);
   w.head.writeUInt8(dst.prefix, 1);
   w.head.writeUInt8(table < 256 ? table : RT_TABLE_COMPAT, 4);
-  w.head.writeUInt8(RT_SCOPE_NOWHERE, 6);
+  if (op === "add") {
+    w.head.writeUInt8(RTPROT_BOOT, 5);
+    w.head.writeUInt8(SCOPE[spec.scope ?? "universe"], 6);
+    w.head.writeUInt8(RTN_UNICAST, 7);
+  } else w.head.writeUInt8(RT_SCOPE_NOWHERE, 6);
   if (spec.onlink) w.head.writeUInt32LE(RTNH_F_ONLINK, 8);
   w.u32(RTA_TABLE, table);
   if (dst.prefix > 0) w.attr(RTA_DST, dst.ip);
   if (spec.oif !== undefined) w.u32(RTA_OIF, spec.oif);
   if (spec.gateway !== undefined) w.attr(RTA_GATEWAY, parseIpv4(spec.gateway));
-  return { type: RTM_DELROUTE, flags: 0, payload: w.done() };
+  return w.done();
 }
 
 /** `ip neigh replace <ip> lladdr <mac> dev <index> nud permanent` (struct ndmsg). */
@@ -239,24 +231,18 @@ export interface RuleFields {
   dst?: string;
 }
 
-/** `ip rule add [from src] [to dst] lookup <table> pref <priority>`; EEXIST if identical (struct fib_rule_hdr). */
+/** `ip rule add [from src] [to dst] lookup <table> pref <priority>`; EEXIST if identical. */
 export function ruleMessage(spec: RuleFields): BatchMessage {
-  const src = spec.src === undefined ? undefined : parseCidr(spec.src);
-  const dst = spec.dst === undefined ? undefined : parseCidr(spec.dst);
-  const w = new Writer(12);
-  w.head.writeUInt8(AF_INET, 0);
-  w.head.writeUInt8(dst?.prefix ?? 0, 1);
-  w.head.writeUInt8(src?.prefix ?? 0, 2);
-  w.head.writeUInt8(spec.table < 256 ? spec.table : RT_TABLE_COMPAT, 4);
-  w.head.writeUInt8(FR_ACT_TO_TBL, 7);
-  w.u32(FRA_PRIORITY, spec.priority).u32(FRA_TABLE, spec.table);
-  if (src) w.attr(FRA_SRC, src.ip);
-  if (dst) w.attr(FRA_DST, dst.ip);
-  return { type: RTM_NEWRULE, flags: NLM_F_CREATE | NLM_F_EXCL, payload: w.done() };
+  return { type: RTM_NEWRULE, flags: NLM_F_CREATE | NLM_F_EXCL, payload: rulePayload(spec) };
 }
 
 /** `ip rule del [from src] [to dst] [lookup <table>] pref <priority>`: the first matching rule; ENOENT if none. */
 export function ruleDeleteMessage(spec: RuleFields): BatchMessage {
+  return { type: RTM_DELRULE, flags: 0, payload: rulePayload(spec) };
+}
+
+/** struct fib_rule_hdr + attributes; table 0 (deletes only): no action, no FRA_TABLE, any table matches. */
+function rulePayload(spec: RuleFields): Buffer {
   const src = spec.src === undefined ? undefined : parseCidr(spec.src);
   const dst = spec.dst === undefined ? undefined : parseCidr(spec.dst);
   const w = new Writer(12);
@@ -269,7 +255,7 @@ export function ruleDeleteMessage(spec: RuleFields): BatchMessage {
   if (spec.table !== 0) w.u32(FRA_TABLE, spec.table);
   if (src) w.attr(FRA_SRC, src.ip);
   if (dst) w.attr(FRA_DST, dst.ip);
-  return { type: RTM_DELRULE, flags: 0, payload: w.done() };
+  return w.done();
 }
 
 /**
