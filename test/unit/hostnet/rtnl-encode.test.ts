@@ -276,7 +276,7 @@ describe("parseLinkEcho", () => {
       payload: echo(41, [
         [3, Buffer.from("eni1\0")],
         [1, parseMac("02:11:22:33:44:55")],
-        [13, Buffer.alloc(64)], // something large we skip
+        [13, Buffer.alloc(64)], // a large attribute the parser passes over
         [5, u32(2)],
       ]),
       want: { index: 41, mac: "02:11:22:33:44:55", link: 2 },
