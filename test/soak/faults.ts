@@ -7,7 +7,7 @@ import { Checkpoint, decodeCheckpoint } from "../../ipamd/datastore/checkpoint.t
 import type { Cluster } from "../harness/index.ts";
 import { pick, type Rng } from "../support/rng.ts";
 import { detachEni, isNotAssigned, keepOnTermination, terminate, unassignIp } from "./ec2-direct.ts";
-import type { Ledger } from "./ledger.ts";
+import type { Ledger, Taint } from "./ledger.ts";
 import { eniHolding } from "./ownership.ts";
 import type { PodRuntime } from "./pods.ts";
 
@@ -61,8 +61,19 @@ export async function detachBehindBack(cluster: Cluster, node: string, ledger: L
     );
   if (enis.length === 0) return ledger.violate(`${node}: no secondary ENI to detach (pool never grew?)`);
   const eni = pick(rng, enis);
-  ledger.taint({ node, what: `ENI ${eni.id} detached`, ips: new Set(eni.secondaryIps), eniId: eni.id });
-  await detachEni(cluster.ec2, eni.attachment!.attachmentId);
+  const taint: Taint = {
+    node,
+    what: `ENI ${eni.id} detached`,
+    ips: new Set(eni.secondaryIps),
+    eniId: eni.id,
+    landed: false,
+  };
+  ledger.taint(taint);
+  try {
+    await detachEni(cluster.ec2, eni.attachment!.attachmentId);
+  } finally {
+    taint.landed = true;
+  }
   return eni.id;
 }
 
@@ -84,16 +95,20 @@ export async function unassignBehindBack(cluster: Cluster, node: string, ledger:
     const choice = free.length > 0 ? pick(rng, free) : all.length > 0 ? pick(rng, all) : undefined;
     if (!choice) return ledger.violate(`${node}: no secondary address to unassign`);
     // Tainted before the call: a check must never see the casualty untainted.
-    ledger.taint({
+    const taint: Taint = {
       node,
       what: `address ${choice.ip} unassigned from ${choice.eni}`,
       ips: new Set([choice.ip]),
-    });
+      landed: false,
+    };
+    ledger.taint(taint);
     try {
       await unassignIp(cluster.ec2, choice.eni, choice.ip);
       return choice.ip;
     } catch (e) {
       if (!isNotAssigned(e) || attempt >= 5) throw e;
+    } finally {
+      taint.landed = true;
     }
   }
 }
@@ -121,7 +136,9 @@ export async function terminateNode(cluster: Cluster, node: string, pods: PodRun
 
 /** Marks a taint cleared once ipamd's own view agrees with EC2 about its addresses. */
 export async function refreshTaints(cluster: Cluster, ledger: Ledger, deadNodes: ReadonlySet<string>) {
-  const pending = ledger.taints.filter((t) => t.clearedAt === undefined && !deadNodes.has(t.node));
+  const pending = ledger.taints.filter(
+    (t) => t.clearedAt === undefined && t.landed && !deadNodes.has(t.node),
+  );
   if (pending.length === 0) return;
   const enis = cluster.emulator.admin.state().enis;
   for (const t of pending) {

@@ -18,6 +18,13 @@ export interface Taint {
   eniId?: string;
   /** performance.now() when ipamd's own view caught up; undefined = not yet. */
   clearedAt?: number;
+  /**
+   * False while the fault's EC2 call is in flight. The taint is registered
+   * BEFORE the call (no check may see a casualty untainted), but until the
+   * call lands ipamd and EC2 still agree about the address, which must not
+   * count as ipamd having caught up: refreshTaints skips the taint until then.
+   */
+  landed: boolean;
 }
 
 export class Ledger {
