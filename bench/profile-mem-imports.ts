@@ -11,8 +11,26 @@ const REPO = fileURLToPath(new URL("../", import.meta.url));
 const flags = process.argv.slice(2);
 const abs = (p: string) => `${REPO}${p}`;
 
+// The Node builtins ipamd's bundle loads (process.moduleLoadList of a running
+// ipamd, Kubernetes off): the floor any Node daemon with an HTTP API, TLS to
+// EC2, child processes and a checkpoint CRC pays before its own code.
+const IPAMD_BUILTINS = [
+  "node:http",
+  "node:https",
+  "node:crypto",
+  "node:net",
+  "node:fs/promises",
+  "node:child_process",
+  "node:zlib",
+  "node:worker_threads",
+  "node:assert",
+  "node:perf_hooks",
+  "node:cluster", // net.Server#listen() loads it
+];
+
 const rows: Array<[string, string[]]> = [
   ["(nothing)", []],
+  ["Node builtins ipamd loads", IPAMD_BUILTINS],
   ["@aws-sdk/client-ec2", ["@aws-sdk/client-ec2"]],
   ["@kubernetes/client-node", ["@kubernetes/client-node"]],
   ["pino", ["pino"]],
@@ -45,7 +63,9 @@ const rows: Array<[string, string[]]> = [
 ];
 
 const probe = (specs: string[]) =>
-  `for (const s of ${JSON.stringify(specs)}) s === "(fetch)" ? await (await fetch("data:,x")).text() : await import(s);` +
+  // Builtins by require (getBuiltinModule), as the bundle does: an ES import of
+  // node:http reads its lazy getters, which load undici (deploy/build-ipamd.ts).
+  `for (const s of ${JSON.stringify(specs)}) s === "(fetch)" ? await (await fetch("data:,x")).text() : s.startsWith("node:") ? process.getBuiltinModule(s) : await import(s);` +
   "globalThis.gc(); globalThis.gc();" +
   "const rss = /VmRSS:\\s+(\\d+)/.exec(require('node:fs').readFileSync('/proc/self/status','utf8'))[1] / 1024;" +
   "console.log(JSON.stringify({ rss, heap: process.memoryUsage().heapUsed / 2 ** 20 }));";
