@@ -94,7 +94,14 @@ export function createEc2Client(
     ...(cfg.credentials !== undefined ? { credentials: cfg.credentials } : {}),
     // Ours is the only retry policy: attempts and throttles are then ours to count.
     maxAttempts: 1,
-    requestHandler: { requestTimeout: options.requestTimeoutMs ?? 10_000, connectionTimeout: 3_000 },
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs ?? 10_000,
+      // Without it @smithy/node-http-handler (4.x) only logs a warning when
+      // requestTimeout passes and keeps waiting: an EC2 call whose answer never
+      // comes (a black-holed connection) would hang its pool action forever.
+      throwOnRequestTimeout: true,
+      connectionTimeout: 3_000,
+    },
   });
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const retryEnv = internals.retryEnv ?? realRetryEnv;

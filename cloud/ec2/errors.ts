@@ -99,14 +99,15 @@ export function toEc2Error(action: string, err: unknown): Ec2Error {
   if (err instanceof Ec2Error) return err;
   const e = asObject(err);
   const message = typeof e?.message === "string" ? e.message : String(err);
+  const name = typeof e?.name === "string" ? e.name : "";
+  // The SDK's handler raises TimeoutError / AbortError for socket and request
+  // timeouts (a request timeout also carries code ETIMEDOUT: still a timeout).
+  if (name === "TimeoutError" || name === "AbortError") {
+    return new Ec2Error({ kind: "transient", code: "TimeoutError", action, message });
+  }
   const errno = networkErrno(e);
   if (errno !== undefined) {
     return new Ec2Error({ kind: "transient", code: "NetworkError", action, message: `${errno}: ${message}` });
-  }
-  const name = typeof e?.name === "string" ? e.name : "";
-  // The SDK's handler raises TimeoutError / AbortError for socket timeouts.
-  if (name === "TimeoutError" || name === "AbortError") {
-    return new Ec2Error({ kind: "transient", code: "TimeoutError", action, message });
   }
   const httpStatus = e ? httpStatusOf(e) : undefined;
   // A ServiceException has the AWS code as its name; a bare Error without

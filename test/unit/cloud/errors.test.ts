@@ -68,6 +68,15 @@ describe("toEc2Error: what the SDK and Node throw", () => {
     expect(toEc2Error("DescribeSubnets", err).kind).toBe("transient");
   });
 
+  it("the SDK handler's request timeout (name TimeoutError, code ETIMEDOUT) is a TimeoutError, not a NetworkError", () => {
+    const err = Object.assign(new Error("a request has exceeded the configured 300 ms requestTimeout"), {
+      name: "TimeoutError",
+      code: "ETIMEDOUT",
+    });
+    const e = toEc2Error("DescribeSubnets", err);
+    expect({ kind: e.kind, code: e.code }).toEqual({ kind: "transient", code: "TimeoutError" });
+  });
+
   it("a TypeError without HTTP status is a bug, not a network error: invalid (never retried)", () => {
     expect(toEc2Error("X", new TypeError("cannot read x of undefined")).kind).toBe("invalid");
   });
