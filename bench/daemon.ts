@@ -15,8 +15,9 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { createCluster, type Pod } from "../test/harness/index.ts";
+import type { Pod } from "../test/harness/index.ts";
 import { assignReleaseLoad, type LoadResult } from "./daemon/load.ts";
+import { startBenchNode } from "./daemon/node.ts";
 import { measureUsage, type Usage } from "./daemon/proc.ts";
 import { isSmoke, loadNote, printHeadline, resultsDir } from "./lib/cli.ts";
 import { ipamdNodeFlags } from "./lib/ipamd-flags.ts";
@@ -46,24 +47,8 @@ async function footprint(
   idleMs: number,
   churnMs: number,
 ): Promise<{ idle: Usage; churn: Usage; churnOps: number; churnSecs: number }> {
-  const cluster = await createCluster({
-    timeScale: 0.05,
-    kubernetes,
-    // The harness's default /24 subnets hold only 16 /28 prefixes: too few for 250 pods.
-    subnetCidrs: ["10.0.16.0/20"],
-    nodes: [
-      {
-        name: "d1",
-        instanceType: "m5.4xlarge",
-        prefixDelegation: true,
-        env: { VPC_CNI_IP_COOLDOWN_SECONDS: "0" },
-      },
-    ],
-  });
+  const { cluster, node, pid } = await startBenchNode(kubernetes);
   try {
-    const node = cluster.nodes[0]!;
-    const pid = node.ipamd?.pid;
-    if (pid === undefined) throw new Error("ipamd has no pid");
     const pods: Pod[] = [];
     let next = 0;
     const addOne = async () => {

@@ -9,7 +9,8 @@
 // ipamd loads" row is the floor a Node process pays for what ipamd uses.
 import { execFileSync } from "node:child_process";
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
-import { createCluster, type Pod } from "../test/harness/index.ts";
+import type { Pod } from "../test/harness/index.ts";
+import { startBenchNode } from "./daemon/node.ts";
 
 delete process.env["NODE_EXTRA_CA_CERTS"];
 if (process.getuid?.() !== 0) throw new Error("profile-rss needs root (network namespaces)");
@@ -119,23 +120,8 @@ function report(label: string, pid: number): void {
     console.log(`  ${mib(kib)}  ${name}`);
 }
 
-const cluster = await createCluster({
-  timeScale: 0.05,
-  kubernetes,
-  subnetCidrs: ["10.0.16.0/20"],
-  nodes: [
-    {
-      name: "r1",
-      instanceType: "m5.4xlarge",
-      prefixDelegation: true,
-      env: { VPC_CNI_IP_COOLDOWN_SECONDS: "0" },
-    },
-  ],
-});
+const { cluster, node, pid } = await startBenchNode(kubernetes, "r1");
 try {
-  const node = cluster.nodes[0]!;
-  const pid = node.ipamd?.pid;
-  if (pid === undefined) throw new Error("ipamd has no pid");
   report("started", pid);
   const pods: Pod[] = [];
   let next = 0;
