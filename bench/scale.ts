@@ -9,6 +9,7 @@
 // Time scale s (default 0.25): delays x s, bucket refills / s (bench/scale/
 // time.ts); every time printed is in AWS seconds (real seconds / s).
 //   node bench/scale.ts [--smoke] [--nodes N] [--time-scale s] [--ours-only] [--no-save]
+// SCALE_LOG=1: our nodes' warnings (failed pool actions...) as JSON lines on stderr.
 import type { Ec2CallRecord } from "../cloud/ec2/types.ts";
 import { DEFAULT_BUCKETS, DEFAULT_LATENCY, type EmulatorStats } from "../cloud/emulator/index.ts";
 import { isSmoke, loadNote, printHeadline, resultsDir } from "./lib/cli.ts";
@@ -171,10 +172,12 @@ for (const r of results) {
       .join(", ")}`,
   );
 }
-const [o, a = o] = results as [PolicyResult, PolicyResult?];
+const [o, a] = results as [PolicyResult, PolicyResult?];
 const fmtAll = (r: PolicyResult) =>
   r.readyNodes === r.nodes ? `${r.allReadyS.toFixed(0)} s` : `not all ready`;
-const headline = `bench:scale ${N} nodes all warm / bound (${(bound.boundMs / 1000).toFixed(0)} s): ours ${o.ratio}x (${fmtAll(o)}, ${o.throttled} throttled), aws-vpc-cni model ${a.ratio}x (${fmtAll(a)}, ${a.throttled} throttled) (target <= 1.2)`;
+// --ours-only has no AWS model result: say so rather than repeat ours under its name.
+const awsPart = a ? `${a.ratio}x (${fmtAll(a)}, ${a.throttled} throttled)` : "not run (--ours-only)";
+const headline = `bench:scale ${N} nodes all warm / bound (${(bound.boundMs / 1000).toFixed(0)} s): ours ${o.ratio}x (${fmtAll(o)}, ${o.throttled} throttled), aws-vpc-cni model ${awsPart} (target <= 1.2)`;
 writeReport(
   {
     name: "scale",

@@ -16,7 +16,7 @@ import type { EniHost } from "../../ipamd/executor/eni-host.ts";
 import { Executor } from "../../ipamd/executor/executor.ts";
 import { type PoolState, plannerInput } from "../../ipamd/executor/input.ts";
 import { PoolLoop } from "../../ipamd/executor/pool-loop.ts";
-import { silentLogger } from "../../ipamd/log.ts";
+import { createLogger, silentLogger } from "../../ipamd/log.ts";
 import { IpamdMetrics } from "../../ipamd/metrics/metrics.ts";
 import { plan } from "../../ipamd/planner/plan.ts";
 import { IMDS_POLL_MS, POD_RETRY_MS, PODS_AT_JOIN, type SimPolicyNode } from "./node.ts";
@@ -65,7 +65,9 @@ export function oursNode(
     pendingDemand: 0,
     lastScaleDownMs: 0,
   };
-  const log = silentLogger();
+  const log = process.env["SCALE_LOG"]
+    ? createLogger({ level: "warn" }).child({ node: n.instanceId })
+    : silentLogger();
   const executor = new Executor({
     ec2,
     imds,

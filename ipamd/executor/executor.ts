@@ -18,6 +18,7 @@
 // more, as a background call that yields the bucket to growth under
 // throttling (cloud/ec2: background retry policy).
 import { type Ec2Api, isEc2Error } from "../../cloud/ec2/types.ts";
+import { type ImdsError, isImdsError } from "../../cloud/imds/errors.ts";
 import type { ImdsApi, ImdsEni } from "../../cloud/imds/types.ts";
 import { prefixAddresses } from "../datastore/addr.ts";
 import type { Datastore } from "../datastore/datastore.ts";
@@ -148,12 +149,21 @@ export class Executor {
     return [...(primary === undefined ? [] : [primary]), ...ips, ...prefixes];
   }
 
-  async #poll<T>(what: string, everyMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  /** `lastError`: why the last probes failed, if they did, for the timeout's message. */
+  async #poll<T>(
+    what: string,
+    everyMs: number,
+    probe: () => Promise<T | undefined>,
+    lastError?: () => string | undefined,
+  ): Promise<T> {
     const deadline = this.#now() + (this.#d.waitMs ?? 30_000);
     for (;;) {
       const v = await probe();
       if (v !== undefined) return v;
-      if (this.#now() >= deadline) throw new Error(`timed out waiting for ${what}`);
+      if (this.#now() >= deadline) {
+        const why = lastError?.();
+        throw new Error(`timed out waiting for ${what}${why === undefined ? "" : ` (last error: ${why})`}`);
+      }
       await this.#sleep(everyMs);
     }
   }
@@ -178,9 +188,27 @@ export class Executor {
         deviceIndex: a.deviceIndex,
       });
       attachmentId = att.attachmentId;
-      // IMDS only (no EC2 Describe) while the attachment completes.
-      const seen = await this.#poll<ImdsEni>(`ENI ${eni.id} in IMDS`, this.#d.imdsPollMs ?? 50, () =>
-        this.#d.imds.eni(eni.macAddress),
+      // IMDS only (no EC2 Describe) while the attachment completes. A failed
+      // IMDS read is retried until the deadline like a "not there yet": giving
+      // up at once threw away an attached ENI (detach + delete + a new create:
+      // three ENI mutations from the account's 5/s bucket) over one slow IMDS
+      // answer. bench:scale, 1,000 nodes: 100-160 ENIs discarded per run that way.
+      let imdsErr: ImdsError | undefined;
+      const seen = await this.#poll<ImdsEni>(
+        `ENI ${eni.id} in IMDS`,
+        this.#d.imdsPollMs ?? 50,
+        async () => {
+          try {
+            const found = await this.#d.imds.eni(eni.macAddress);
+            imdsErr = undefined;
+            return found;
+          } catch (e) {
+            if (!isImdsError(e) || e.kind === "unauthorized") throw e;
+            imdsErr = e;
+            return undefined;
+          }
+        },
+        () => imdsErr?.message,
       );
       const tSeen = this.#now();
       const info: EniInfo = {

@@ -1,6 +1,7 @@
 // The executor with a scripted Ec2Api (its collaborator) and a real Datastore.
 import { describe, expect, it } from "vitest";
 import { type Ec2Api, Ec2Error, type NetworkInterface } from "../../../cloud/ec2/types.ts";
+import { ImdsError } from "../../../cloud/imds/errors.ts";
 import { Datastore } from "../../../ipamd/datastore/datastore.ts";
 import { Executor } from "../../../ipamd/executor/executor.ts";
 import { silentLogger } from "../../../ipamd/log.ts";
@@ -244,6 +245,89 @@ describe("Executor", () => {
     expect(ds.ipsOf("eni-1").ips).toEqual(["10.0.1.5"]);
     expect(hostCalls).toEqual(["setup eni-new"]);
     expect(calls.map((c) => c.name)).not.toContain("deleteNetworkInterface");
+  });
+
+  describe("IMDS failing while a new ENI attaches", () => {
+    const created = newEni(["10.0.1.51"]);
+    const imdsEni = {
+      mac: created.macAddress,
+      deviceNumber: 2,
+      networkCard: 0,
+      interfaceId: created.id,
+      subnetId: "subnet-1",
+      subnetCidr: "10.0.1.0/24",
+      localIpv4s: [],
+      ipv4Prefixes: [],
+      securityGroupIds: [],
+      vpcCidrs: [],
+    };
+    const timeout = new ImdsError({ kind: "unreachable", path: "latest/api/token", message: "TimeoutError" });
+    const action = {
+      kind: "create-eni" as const,
+      subnetId: "subnet-1",
+      securityGroupIds: ["sg"],
+      deviceIndex: 2,
+      ipCount: 1,
+      prefixCount: 0,
+    };
+    const ec2For = (calls: Calls) =>
+      fakeEc2(
+        {
+          createNetworkInterface: async () => created,
+          attachNetworkInterface: async () => ({ attachmentId: "att-1", networkCardIndex: 0 }),
+          detachNetworkInterface: async () => undefined,
+          describeNetworkInterfaces: async () => [{ ...created, status: "available" }],
+          deleteNetworkInterface: async () => undefined,
+        },
+        calls,
+      );
+
+    // [what IMDS does on the n-th read (0-based), whether the ENI is kept]
+    type Read = ImdsError | "absent" | "found";
+    const cases: [string, (n: number) => Read, boolean][] = [
+      ["two timeouts, then the ENI", (n) => (n < 2 ? timeout : "found"), true],
+      [
+        "a 5xx, absent, then the ENI",
+        (n) =>
+          [new ImdsError({ kind: "http", path: "p", message: "HTTP 503" }), "absent" as const][n] ?? "found",
+        true,
+      ],
+      ["timeouts until the deadline", () => timeout, false],
+    ];
+    it.each(cases)("%s", async (_name, read, kept) => {
+      const calls: Calls = [];
+      let reads = 0;
+      const { ds, ex } = setup(ec2For(calls), async () => {
+        const f = read(reads++);
+        if (f instanceof ImdsError) throw f;
+        return f === "absent" ? [] : [imdsEni as never];
+      });
+      const run = ex.apply(action);
+      if (kept) {
+        await run;
+        expect(ds.ipsOf("eni-new").ips).toEqual(["10.0.1.51"]);
+        expect(calls.map((c) => c.name)).not.toContain("deleteNetworkInterface");
+      } else {
+        await expect(run).rejects.toThrow(
+          /timed out waiting for ENI eni-new in IMDS \(last error: IMDS latest\/api\/token: TimeoutError\)/,
+        );
+        expect(ds.eni("eni-new")).toBeUndefined();
+        expect(calls.map((c) => c.name)).toContain("deleteNetworkInterface");
+      }
+    });
+
+    it("an authorization failure is not waited out", async () => {
+      const calls: Calls = [];
+      const denied = new ImdsError({ kind: "unauthorized", path: "p", message: "HTTP 403" });
+      let reads = 0;
+      const { ex } = setup(ec2For(calls), async () => {
+        reads++;
+        throw denied;
+      });
+      await expect(ex.apply(action)).rejects.toBe(denied);
+      expect(reads).toBe(1);
+      expect(calls.map((c) => c.name)).toContain("deleteNetworkInterface");
+    });
   });
 
   it("does not delete an ENI that holds a pod", async () => {
