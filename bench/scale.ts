@@ -1,7 +1,8 @@
 // bench:scale — N nodes (default 1,000 m5.large) join at once and warm their
 // pools against ONE emulator whose account-wide throttling buckets they
 // share. All pool managers run in this one process, each with its own EC2
-// client; no data plane, no pods (see bench/scale/ours.ts, aws.ts).
+// client, and the emulator in a second one (bench/scale/emulator-process.ts
+// says why); no data plane, no pods (see bench/scale/ours.ts, aws.ts).
 // Two policies, each against a fresh emulator, one after the other:
 //   ours — the real planner + executor + datastore + pool loop, defaults
 //          (WARM_ENI_TARGET=1), shipped client-side rate limit and retries;
@@ -27,7 +28,7 @@ const arg = (name: string) => {
   return i > 0 ? Number(process.argv[i + 1]) : undefined;
 };
 const N = arg("--nodes") ?? (smoke ? 20 : 1000);
-// 0.25 keeps this one process (1,000 SDK clients + the emulator) below one
+// 0.25 keeps this process (1,000 SDK clients and pool managers) below one
 // saturated core on the 2-core machines; smaller scales distort the results
 // (event-loop lag shows up as EC2 request timeouts).
 const S = arg("--time-scale") ?? (smoke ? 0.02 : 0.25);
@@ -84,9 +85,9 @@ async function runPolicy(policy: string, make: Factory, bound: ScaleBound): Prom
       }
     });
   }
-  const stats: EmulatorStats = world.emulator.stats();
+  const stats: EmulatorStats = await world.emulator.stats();
   const podsWaiting = nodes.reduce((sum, n) => sum + n.waitingPods(), 0);
-  const attached = world.emulator.admin.state().enis.filter((e) => e.attachment !== undefined).length;
+  const attached = await world.emulator.attachedEnis();
   const extraEnis = attached - 2 * N;
   await Promise.all(nodes.map((n) => n.stop()));
   await world.emulator.close();

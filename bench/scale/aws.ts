@@ -21,7 +21,7 @@ import { createImdsClient } from "../../cloud/imds/client.ts";
 import { INSTANCE_TYPES } from "../../cloud/limits/instance-types.ts";
 import { instanceLimits } from "../../cloud/limits/limits.ts";
 import { IMDS_POLL_MS, PODS_AT_JOIN, type SimPolicyNode } from "./node.ts";
-import { SIM_REQUEST_TIMEOUT_MS } from "./time.ts";
+import { simRequestTimeoutMs } from "./time.ts";
 import type { SimNode } from "./world.ts";
 
 const TICK_MS = 5_000;
@@ -40,7 +40,7 @@ export function awsNode(
     endpoint: ctx.endpoint,
     region: ctx.region,
     credentials: { accessKeyId: "x", secretAccessKey: "x" },
-    requestTimeoutMs: SIM_REQUEST_TIMEOUT_MS,
+    requestTimeoutMs: simRequestTimeoutMs(ctx.s),
     rateLimits: false,
     retry: {
       maxAttempts: 10,

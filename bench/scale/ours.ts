@@ -20,7 +20,7 @@ import { createLogger, silentLogger } from "../../ipamd/log.ts";
 import { IpamdMetrics } from "../../ipamd/metrics/metrics.ts";
 import { plan } from "../../ipamd/planner/plan.ts";
 import { IMDS_POLL_MS, POD_RETRY_MS, PODS_AT_JOIN, type SimPolicyNode } from "./node.ts";
-import { clientBuckets, SIM_REQUEST_TIMEOUT_MS, scaledRetry } from "./time.ts";
+import { clientBuckets, scaledRetry, simRequestTimeoutMs } from "./time.ts";
 import type { SimNode } from "./world.ts";
 
 const noopHost: EniHost = { setup: async () => undefined, teardown: async () => undefined };
@@ -40,7 +40,7 @@ export function oursNode(
     endpoint: ctx.endpoint,
     region: ctx.region,
     credentials: { accessKeyId: "x", secretAccessKey: "x" },
-    requestTimeoutMs: SIM_REQUEST_TIMEOUT_MS,
+    requestTimeoutMs: simRequestTimeoutMs(ctx.s),
     rateLimits: { buckets: clientBuckets(ctx.s) },
     retry: scaledRetry(DEFAULT_RETRY_POLICY, ctx.s),
     onCall: ctx.onCall,

@@ -5,6 +5,8 @@
 // buckets: the emulator refills in real time, see cloud/emulator/options.ts).
 // Bucket capacities stay as they are. Then 1 real second = 1/s AWS seconds
 // and every rate and ratio is as on AWS; results are reported in AWS seconds.
+
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "../../cloud/ec2/options.ts";
 import {
   ACCOUNT_BUCKETS,
   type ActionClass,
@@ -43,13 +45,11 @@ export function scaledRetry(p: RetryPolicy, s: number): RetryPolicy {
 export { ACCOUNT_BUCKETS };
 
 /**
- * Per-attempt EC2 request timeout in the simulation, both policies: 10 min,
- * i.e. none in practice. ONE process serves 1,000 nodes' calls here, and some
- * answers take over 10 s of wall time (868 of ~63,000 in one run; why is not
- * known yet). ipamd's 10 s production timeout (enforced since the SDK's
- * handler got throwOnRequestTimeout) then turns the simulator's own delays
- * into timed-out and retried mutations: in one run ours did not get all
- * nodes ready (996/1000, 98 calls failed after retries). Before that fix the
- * SDK only warned, so this keeps what the bench measured.
+ * Per-attempt EC2 request timeout in the simulation, both policies: ipamd's
+ * production timeout, scaled like every other wait (10 s x s). Until the
+ * emulator got its own process (emulator-process.ts) the simulator itself
+ * answered some calls >10 s late, so the bench ran with no timeout at all.
  */
-export const SIM_REQUEST_TIMEOUT_MS = 600_000;
+export function simRequestTimeoutMs(s: number): number {
+  return DEFAULT_REQUEST_TIMEOUT_MS * s;
+}

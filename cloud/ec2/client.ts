@@ -33,6 +33,7 @@ import {
 } from "./convert.ts";
 import { toEc2Error } from "./errors.ts";
 import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
   EC2_RATE_FRACTION_ENV,
   type Ec2ClientOptions,
   parseRateFraction,
@@ -95,7 +96,7 @@ export function createEc2Client(
     // Ours is the only retry policy: attempts and throttles are then ours to count.
     maxAttempts: 1,
     requestHandler: {
-      requestTimeout: options.requestTimeoutMs ?? 10_000,
+      requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       // Without it @smithy/node-http-handler (4.x) only logs a warning when
       // requestTimeout passes and keeps waiting: an EC2 call whose answer never
       // comes (a black-holed connection) would hang its pool action forever.

@@ -12,6 +12,9 @@ export interface StaticCredentials {
   sessionToken?: string;
 }
 
+/** Per-attempt EC2 request timeout: EC2 answers in tens of ms, an attach is asynchronous. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
 export interface Ec2ClientOptions {
   /** Region; default AWS_REGION, then AWS_DEFAULT_REGION, then us-east-1. */
   region?: string;
@@ -36,7 +39,7 @@ export interface Ec2ClientOptions {
   rateLimits?: false | { fraction?: number; buckets?: Partial<Record<ActionClass, BucketSpec>> };
   /** Our retry policy (the SDK's own retries are off). Default DEFAULT_RETRY_POLICY. */
   retry?: Partial<RetryPolicy>;
-  /** Per-attempt HTTP timeout (ms); default 10 s. A timeout counts as transient. */
+  /** Per-attempt HTTP timeout (ms); default DEFAULT_REQUEST_TIMEOUT_MS. A timeout counts as transient. */
   requestTimeoutMs?: number;
   /** MaxResults for paginated describes (5..1000); default 1000. */
   pageSize?: number;
