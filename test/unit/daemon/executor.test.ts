@@ -85,6 +85,20 @@ const newEni = (secondaryIps: string[]): NetworkInterface => ({
   tags: {},
 });
 
+/** What IMDS shows for a new ENI once its attachment completed (device 2). */
+const imdsEniOf = (created: NetworkInterface) => ({
+  mac: created.macAddress,
+  deviceNumber: 2,
+  networkCard: 0,
+  interfaceId: created.id,
+  subnetId: "subnet-1",
+  subnetCidr: "10.0.1.0/24",
+  localIpv4s: [],
+  ipv4Prefixes: [],
+  securityGroupIds: [],
+  vpcCidrs: [],
+});
+
 describe("Executor", () => {
   it("records only the addresses EC2 says it added", async () => {
     const calls: Calls = [];
@@ -209,18 +223,7 @@ describe("Executor", () => {
   it("a new ENI whose addresses include one the datastore has elsewhere is kept, that address reported", async () => {
     const calls: Calls = [];
     const created = newEni(["10.0.1.5", "10.0.1.51"]);
-    const imdsEni = {
-      mac: created.macAddress,
-      deviceNumber: 2,
-      networkCard: 0,
-      interfaceId: created.id,
-      subnetId: "subnet-1",
-      subnetCidr: "10.0.1.0/24",
-      localIpv4s: [],
-      ipv4Prefixes: [],
-      securityGroupIds: [],
-      vpcCidrs: [],
-    };
+    const imdsEni = imdsEniOf(created);
     const { ds, ex, hostCalls } = setup(
       fakeEc2(
         {
@@ -249,18 +252,7 @@ describe("Executor", () => {
 
   describe("IMDS failing while a new ENI attaches", () => {
     const created = newEni(["10.0.1.51"]);
-    const imdsEni = {
-      mac: created.macAddress,
-      deviceNumber: 2,
-      networkCard: 0,
-      interfaceId: created.id,
-      subnetId: "subnet-1",
-      subnetCidr: "10.0.1.0/24",
-      localIpv4s: [],
-      ipv4Prefixes: [],
-      securityGroupIds: [],
-      vpcCidrs: [],
-    };
+    const imdsEni = imdsEniOf(created);
     const timeout = new ImdsError({ kind: "unreachable", path: "latest/api/token", message: "TimeoutError" });
     const action = {
       kind: "create-eni" as const,
