@@ -23,7 +23,7 @@ import type { Logger } from "../log.ts";
 import type { IpamdMetrics } from "../metrics/metrics.ts";
 import { type HostPod, holdHostPods } from "./host-scan.ts";
 import { observe, ownsAddress } from "./observe.ts";
-import { staleEniRules, stalePodRules } from "./stale-rules.ts";
+import { ruleProtectedIps, staleEniRules, stalePodRules } from "./stale-rules.ts";
 
 export interface RecoveryDeps {
   imds: ImdsApi;
@@ -156,13 +156,10 @@ export async function recover(d: RecoveryDeps): Promise<RecoveryReport> {
     if (!heldKnown) log.error("live pods' addresses unknown: stale ENI and pod rules left in place");
     else
       try {
-        // Every address IMDS lists on any ENI, managed or not (other network
-        // cards, no-manage tags, lag): never touch a rule naming one of those.
-        const primaries = new Set(ds.enis().map((e) => e.primaryIp));
-        for (const m of await d.imds.enis()) for (const ip of m.localIpv4s) primaries.add(ip);
+        const untouchable = ruleProtectedIps(ds.enis(), await d.imds.enis());
         const held = new Set(ds.assignments().map((a) => a.ip));
         const rules = await d.hostRules.rules();
-        for (const r of staleEniRules(rules, primaries, held)) {
+        for (const r of staleEniRules(rules, untouchable, held)) {
           await d.hostRules.deleteRule({ priority: r.priority ?? 0, table: r.table, src: r.src });
           log.warn({ rule: r }, "removed the rule of an ENI no longer attached");
         }

@@ -9,15 +9,36 @@ import { RT_TABLE_MAIN, type RuleInfo } from "../hostnet/rtnl.ts";
 import { FROM_POD_RULE_PRIORITY, TO_POD_RULE_PRIORITY } from "../hostnet/spec.ts";
 
 /**
+ * Pure: the sources whose ENI-shaped rules recovery must never remove. Of the
+ * ENIs ipamd manages, only the primary address: a plain from-rule for one of
+ * their secondaries is a pod's, and stale once no pod holds that address (a
+ * pod whose ADD died with ipamd, or whose DEL came while it was down). Left
+ * in place it outranks the rule of the next pod given the address after it
+ * moved to another ENI (same priority, older first), and that pod's replies
+ * leave through an ENI that no longer owns it: the short soak found one. Of
+ * every other ENI IMDS lists (other network cards, no-manage tags, an attach
+ * not yet in the datastore), every address: their rules are not ours.
+ */
+export function ruleProtectedIps(
+  managed: readonly { id: string; primaryIp: string }[],
+  imdsEnis: readonly { interfaceId: string; localIpv4s: readonly string[] }[],
+): Set<string> {
+  const ids = new Set(managed.map((e) => e.id));
+  const out = new Set(managed.map((e) => e.primaryIp));
+  for (const m of imdsEnis) if (!ids.has(m.interfaceId)) for (const ip of m.localIpv4s) out.add(ip);
+  return out;
+}
+
+/**
  * Pure: rules that look like an ENI rule (our priority, a /32 source, no
- * destination, a per-ENI table) and whose source is neither an attached
- * ENI's primary address nor an address ipamd holds for a pod (pods' own
- * from-rules share the priority and have the same shape without SNAT
- * destinations).
+ * destination, a per-ENI table) and whose source is neither in `untouchable`
+ * (ruleProtectedIps: attached ENIs' primaries, every address of ENIs ipamd
+ * does not manage) nor an address ipamd holds for a pod. Pods' own plain
+ * from-rules have this shape too, so an unheld pod address's is taken here.
  */
 export function staleEniRules(
   rules: readonly RuleInfo[],
-  eniPrimaryIps: ReadonlySet<string>,
+  untouchable: ReadonlySet<string>,
   heldIps: ReadonlySet<string>,
 ): RuleInfo[] {
   return rules.filter((r) => {
@@ -25,7 +46,7 @@ export function staleEniRules(
     if (r.table < 2 || (r.table >= 253 && r.table <= RT_TABLE_MAIN + 1)) return false; // main/default/local
     if (!r.src.endsWith("/32")) return false;
     const ip = r.src.slice(0, -3);
-    return !eniPrimaryIps.has(ip) && !heldIps.has(ip);
+    return !untouchable.has(ip) && !heldIps.has(ip);
   });
 }
 

@@ -4,7 +4,8 @@
 // Otherwise the rule outlives the ENI, and once the leak cleaner deletes the
 // ENI and EC2 hands its primary address to a pod, that pod's traffic is
 // routed through the dead ENI's table. The same for a pod's rules when its
-// ENI vanished while ipamd was down.
+// ENI vanished while ipamd was down, and for a pod's from-rule left behind
+// for an address no pod holds after a restart.
 import { DetachNetworkInterfaceCommand } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Cluster, EniView, Pod } from "../../harness/index.ts";
@@ -93,5 +94,24 @@ describe.skipIf(!canUseNetns)("ENI detached behind ipamd's back", () => {
     expect(after).not.toContain(`to ${pod!.ip} `);
     expect(after).not.toContain(`from ${pod!.ip} `);
     for (const p of pods) await c.delPod(p);
+  });
+
+  it("removes a from-rule for an unheld address of an ENI it still manages, at start", async () => {
+    // A pod whose ADD died with ipamd (or whose DEL came while it was down)
+    // leaves `from <IP> lookup <table>` for an address the ENI still holds.
+    // Kept, it outranks the rule of the next pod given the address once that
+    // address sits on another ENI (the short soak found one).
+    const eni = await until("a secondary ENI with an address", async () =>
+      (await enis()).find((e) => !e.primary && e.ips.length > 0),
+    );
+    const ip = eni.ips[0]!;
+    const leftover = `from ${ip} lookup ${eni.deviceIndex + 1}`;
+    await c.killIpamd("a", "SIGKILL");
+    const added = await c.exec("a", ["ip", "-4", "rule", "add", ...leftover.split(" "), "pref", "1536"]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(await rules()).toContain(leftover);
+    await c.startIpamd("a"); // ready = recovery done
+    expect((await enis()).find((e) => e.id === eni.id)?.ips).toContain(ip);
+    expect(await rules()).not.toContain(`from ${ip} `);
   });
 });
