@@ -31,6 +31,7 @@ const PODS = smoke ? 10 : 250;
 const IDLE_MS = smoke ? 2_000 : 65_000; // > one reconcile interval (60 s)
 const CHURN_MS = smoke ? 2_000 : 20_000;
 const LOAD_SECONDS = smoke ? 2 : 10;
+const LOAD_WARMUP_SECONDS = smoke ? 0.5 : 3;
 const KUBE_IDLE_MS = smoke ? 1_000 : 10_000;
 const KUBE_CHURN_MS = smoke ? 1_000 : 10_000;
 const LOAD_WORKERS = 32;
@@ -103,7 +104,7 @@ async function throughput(): Promise<LoadResult> {
       }
     }
     if (!socketPath) throw new Error("bench/daemon/host.ts did not get ready");
-    return await assignReleaseLoad(socketPath, LOAD_WORKERS, LOAD_SECONDS);
+    return await assignReleaseLoad(socketPath, LOAD_WORKERS, LOAD_SECONDS, LOAD_WARMUP_SECONDS);
   } finally {
     child.stdin!.end();
     await exited;
@@ -129,7 +130,7 @@ console.log(
   `  with Kubernetes on (stand-in API server; ipamd loads @kubernetes/client-node, watches the node's pods, writes status), as production runs: RSS max ${kubeRss.toFixed(1)} MiB (idle ${(KUBE_IDLE_MS / 1000).toFixed(0)} s + churn ${(KUBE_CHURN_MS / 1000).toFixed(0)} s), idle CPU ${fpKube.idle.cpuPct.toFixed(2)} %; the targets below are taken without`,
 );
 console.log(
-  `throughput: in-process Daemon with a NO-OP PodPlumbing injected (DaemonDeps.plumbing) and logging off, ipamd's V8 flags (${ipamdNodeFlags().join(" ")}); datastore + checkpoint (fdatasync) real; ${LOAD_WORKERS} concurrent clients over the Unix socket, ADD then DEL each`,
+  `throughput: in-process Daemon with a NO-OP PodPlumbing injected (DaemonDeps.plumbing) and logging off, ipamd's V8 flags (${ipamdNodeFlags().join(" ")}); datastore + checkpoint (fdatasync) real; ${LOAD_WORKERS} concurrent clients over the Unix socket, ADD then DEL each, measured after ${LOAD_WARMUP_SECONDS} s of the same load (uncounted)`,
 );
 console.log(
   `  ${load.ops} ops in ${load.seconds.toFixed(1)} s = ${load.opsPerSec.toFixed(0)} ops/s (errors ${load.errors}${load.firstError ? `: ${load.firstError}` : ""})`,
@@ -147,6 +148,7 @@ writeReport(
       footprintKubernetes: fpKube,
       throughput: load,
       workers: LOAD_WORKERS,
+      warmupSeconds: LOAD_WARMUP_SECONDS,
     },
     bars: [
       { label: "RSS MiB (target 64)", value: rss, compare: 64 },

@@ -75,10 +75,21 @@ const codeClass = (sym: string) =>
           ? "ICU code"
           : "other code";
 
+/** Where ICU's common data (the icudtNN_dat symbol, ~33 MB in Node 24) lies in the binary. */
+function icuDataRange(binary: string): [number, number] | undefined {
+  const out = execFileSync("nm", ["-S", "--defined-only", binary], { encoding: "utf8", maxBuffer: 1 << 28 });
+  const m = /^([0-9a-f]+) ([0-9a-f]+) [rR] icudt\d+l?_dat$/m.exec(out);
+  if (!m) return undefined;
+  const at = Number.parseInt(m[1]!, 16);
+  return [at, at + Number.parseInt(m[2]!, 16)];
+}
+
 /** Resident KiB of the node binary's mappings, code split by symbol class. */
 function nodePages(pid: number): Map<string, number> {
   const binary = process.execPath;
   const syms = codeSymbols(binary);
+  const icu = icuDataRange(binary);
+  const inIcu = (a: number) => icu !== undefined && a >= icu[0] && a < icu[1];
   const by = new Map<string, number>();
   const fd = openSync(`/proc/${pid}/pagemap`, "r");
   try {
@@ -99,7 +110,9 @@ function nodePages(pid: number): Map<string, number> {
               ? codeClass(symbolAt(syms, lo + i * PAGE))
               : perms.includes("w")
                 ? "writable data"
-                : "read-only data (builtin JS sources, ICU data, tables)";
+                : inIcu(lo + i * PAGE)
+                  ? "ICU data (icudt*_dat)"
+                  : "other read-only data (builtin JS sources, tables)";
         by.set(what, (by.get(what) ?? 0) + PAGE / 1024);
       }
     }

@@ -15,6 +15,7 @@ import { createNetnsBatch } from "./lib/netns.ts";
 delete process.env["NODE_EXTRA_CA_CERTS"];
 const REPO = fileURLToPath(new URL("../", import.meta.url));
 const WORKERS = 32;
+const WARMUP_SECONDS = 3;
 const seconds = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 10);
 const prof = process.argv.find((a) => a.startsWith("--cpu-prof="))?.slice(11);
 // Default: ipamd's own flags; --v8= (empty) runs with V8's defaults.
@@ -44,6 +45,8 @@ try {
     }
   }
   if (!socketPath) throw new Error("host did not get ready");
+  // Warm-up first (uncounted), as bench:daemon does: the steady state is what a daemon runs in.
+  await assignReleaseLoad(socketPath, WORKERS, WARMUP_SECONDS);
   // CPU per op on each side: both share the machine's 2 cores.
   const c0 = process.cpuUsage();
   const s0 = serverCpuMs(child.pid!);
