@@ -1,6 +1,6 @@
 // Typed errors of ipamd/k8s. Callers branch on the class, never on message text.
 
-/** HTTP status of whatever @kubernetes/client-node threw (ApiException.code, Watch's statusCode), if any. */
+/** HTTP status of what a call threw (rest.ts's K8sHttpError.code, Watch's statusCode), if any. */
 export function httpStatusOf(err: unknown): number | undefined {
   if (typeof err !== "object" || err === null) return undefined;
   const e = err as { code?: unknown; statusCode?: unknown };

@@ -6,7 +6,7 @@
 // the "default" namespace, as kubelet's do.
 
 import { randomBytes } from "node:crypto";
-import { type EventsV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { EventsApi } from "./client.ts";
 import { httpStatusOf, K8sApiError } from "./errors.ts";
 import { type CauseState, decideEvent } from "./event-rate.ts";
 import type { ExhaustionCause } from "./nodeipam-types.ts";
@@ -23,14 +23,18 @@ export interface NodeEventsOptions {
   onError?: (err: K8sApiError) => void;
 }
 
-/** events.k8s.io wants MicroTime: RFC 3339 with microseconds. */
-function microTime(ms: number): Date {
-  return new Date(ms);
+/**
+ * events.k8s.io's eventTime and series.lastObservedTime are MicroTime, which
+ * the API server parses with exactly six fractional digits: Date's JSON (three)
+ * is refused before validation (kubernetes/kubernetes#89156, #141204).
+ */
+export function microTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, -1)}000Z`;
 }
 
 export class NodeEvents {
   readonly stats = { creates: 0, patches: 0, recorded: 0 };
-  private readonly api: EventsV1Api;
+  private readonly api: EventsApi;
   private readonly o: NodeEventsOptions;
   private readonly intervalMs: number;
   private readonly now: () => number;
@@ -40,7 +44,7 @@ export class NodeEvents {
   >();
   private readonly inflight = new Set<Promise<void>>();
 
-  constructor(api: EventsV1Api, o: NodeEventsOptions) {
+  constructor(api: EventsApi, o: NodeEventsOptions) {
     this.api = api;
     this.o = o;
     this.intervalMs = o.intervalMs ?? DEFAULT_EVENT_INTERVAL_MS;
@@ -108,14 +112,11 @@ export class NodeEvents {
     try {
       if (kind === "patch" && s.eventName !== undefined) {
         try {
-          await this.api.patchNamespacedEvent(
-            {
-              name: s.eventName,
-              namespace: EVENT_NAMESPACE,
-              body: { note: s.message, series: { count, lastObservedTime: microTime(nowMs) } },
-            },
-            setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-          );
+          await this.api.patchNamespacedEvent({
+            name: s.eventName,
+            namespace: EVENT_NAMESPACE,
+            body: { note: s.message, series: { count, lastObservedTime: microTime(nowMs) } },
+          });
           s.written = count;
           this.stats.patches++;
         } catch (err) {

@@ -5,7 +5,7 @@
 // (Ready, MemoryPressure, ...) are left alone; a plain merge patch would
 // replace the whole list.
 
-import { type CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { CoreApi } from "./client.ts";
 import { K8sApiError } from "./errors.ts";
 import type { ExhaustionCause } from "./nodeipam-types.ts";
 import { iso } from "./status-render.ts";
@@ -57,13 +57,13 @@ export function conditionChanged(prev: NodeConditionBody | undefined, next: Node
 
 export class NodeConditionPatcher {
   readonly stats = { patches: 0 };
-  private readonly core: CoreV1Api;
+  private readonly core: CoreApi;
   private readonly nodeName: string;
   private readonly now: () => number;
   private last: NodeConditionBody | undefined;
   private lastTransitionMs = 0;
 
-  constructor(core: CoreV1Api, nodeName: string, now: () => number = Date.now) {
+  constructor(core: CoreApi, nodeName: string, now: () => number = Date.now) {
     this.core = core;
     this.nodeName = nodeName;
     this.now = now;
@@ -83,10 +83,8 @@ export class NodeConditionPatcher {
       },
     };
     try {
-      await this.core.patchNodeStatus(
-        { name: this.nodeName, body },
-        setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch),
-      );
+      // Strategic merge: conditions merge by type, so other writers' conditions stay.
+      await this.core.patchNodeStatus({ name: this.nodeName, body, patch: "strategic" });
     } catch (err) {
       throw new K8sApiError(`patch node ${this.nodeName} condition ${IPAM_EXHAUSTED}`, err);
     }

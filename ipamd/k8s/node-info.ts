@@ -6,7 +6,7 @@
 //      topology.kubernetes.io/zone: one ENIConfig per AZ, named after it),
 //   3. else an ENIConfig named "default".
 
-import type { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import type { CoreApi, CustomObjectsApi } from "./client.ts";
 import {
   EniConfigInvalidError,
   EniConfigNotFoundError,
@@ -52,8 +52,8 @@ export interface EniConfigSpec {
   securityGroupIds: string[];
 }
 
-export async function readNodeInfo(core: CoreV1Api, nodeName: string): Promise<NodeInfo> {
-  let node: Awaited<ReturnType<CoreV1Api["readNode"]>>;
+export async function readNodeInfo(core: CoreApi, nodeName: string): Promise<NodeInfo> {
+  let node: Awaited<ReturnType<CoreApi["readNode"]>>;
   try {
     node = await core.readNode({ name: nodeName });
   } catch (err) {

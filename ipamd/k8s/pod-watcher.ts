@@ -13,7 +13,9 @@
 // forgets the resourceVersion, so the next round lists again; the list
 // replaces the pod set atomically.
 
-import type { CoreV1Api, V1Pod, Watch } from "@kubernetes/client-node";
+import type { V1Pod } from "@kubernetes/client-node";
+import type { Watch } from "@kubernetes/client-node/dist/watch.js";
+import type { CoreApi } from "./client.ts";
 import { httpStatusOf } from "./errors.ts";
 
 export interface PodWatcherOptions {
@@ -56,7 +58,7 @@ type WatchEvent = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
 
 export class PodWatcher implements LivePodSource {
   readonly stats: PodWatcherStats = { lists: 0, watches: 0, expired: 0, bookmarks: 0, errors: 0 };
-  private readonly core: CoreV1Api;
+  private readonly core: CoreApi;
   private readonly watch: Watch;
   private readonly opts: PodWatcherOptions;
   private pods = new Map<string, WatchedPod>();
@@ -67,7 +69,7 @@ export class PodWatcher implements LivePodSource {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
 
-  constructor(clients: { core: CoreV1Api; watch: Watch }, opts: PodWatcherOptions) {
+  constructor(clients: { core: CoreApi; watch: Watch }, opts: PodWatcherOptions) {
     this.core = clients.core;
     this.watch = clients.watch;
     this.opts = opts;
@@ -224,7 +226,7 @@ export function podKey(namespace: string, name: string): string {
 
 function watched(p: V1Pod): WatchedPod {
   const phase = p.status?.phase;
-  // A Date from a list (the client deserializes), an ISO string from a watch event.
+  // The API's JSON carries an ISO string (V1Pod's type says Date: the library's deserializer makes one).
   const created = p.metadata?.creationTimestamp as Date | string | undefined;
   return {
     uid: p.metadata?.uid ?? "",

@@ -6,7 +6,7 @@
 // The object itself is created on first use, owned by the Node so it is
 // garbage-collected with it.
 
-import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { CustomObjectsApi } from "./client.ts";
 import { httpStatusOf, K8sApiError } from "./errors.ts";
 import {
   NODEIPAM_GROUP,
@@ -106,16 +106,13 @@ export class StatusPublisher {
     }
     try {
       if (!this.created) await this.ensureObject();
-      await this.custom.patchClusterCustomObjectStatus(
-        {
-          group: NODEIPAM_GROUP,
-          version: NODEIPAM_VERSION,
-          plural: NODEIPAM_PLURAL,
-          name: this.o.nodeName,
-          body: { status },
-        },
-        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-      );
+      await this.custom.patchClusterCustomObjectStatus({
+        group: NODEIPAM_GROUP,
+        version: NODEIPAM_VERSION,
+        plural: NODEIPAM_PLURAL,
+        name: this.o.nodeName,
+        body: { status },
+      });
     } catch (err) {
       // Someone deleted the object: recreate it next time.
       if (httpStatusOf(err) === 404) this.created = false;

@@ -232,6 +232,7 @@ export class FakeApiServer {
 
   private create(type: ResourceType, id: string, ns: string | undefined, body: Json): JsonObject {
     if (!isObject(body)) throw new HttpStatusError(400, "BadRequest", "body must be a JSON object");
+    checkMicroTimes(type, body);
     const m = { ...meta(body) };
     if (m.name === undefined && typeof m.generateName === "string") {
       m.name = m.generateName + randomBytes(3).toString("hex").slice(0, 5);
@@ -264,6 +265,7 @@ export class FakeApiServer {
     contentType: string,
   ): JsonObject {
     const cur = this.mustGet(type, id, ns, info.name!);
+    checkMicroTimes(type, body);
     const ct = contentType.split(";")[0]!.trim();
     let next: Json;
     try {
@@ -365,3 +367,29 @@ async function readBody(req: IncomingMessage): Promise<Json> {
 }
 
 export type { Change };
+
+/** apimachinery's RFC3339Micro: exactly six fractional digits. */
+const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(Z|[+-]\d\d:\d\d)$/;
+
+/**
+ * events.k8s.io/v1's eventTime and series.lastObservedTime are MicroTime,
+ * which the real server decodes (before any validation) with a fixed
+ * six-digit layout: a JavaScript Date's three digits are refused with 400
+ * (kubernetes/kubernetes#89156, #141204). The stand-in refuses them too.
+ */
+function checkMicroTimes(type: ResourceType, body: Json): void {
+  if (type.group !== "events.k8s.io" || !isObject(body)) return;
+  const series = isObject(body.series) ? body.series : {};
+  for (const [field, v] of [
+    ["eventTime", body.eventTime],
+    ["series.lastObservedTime", series.lastObservedTime],
+  ] as const) {
+    if (v === undefined || v === null) continue;
+    if (typeof v !== "string" || !MICRO_TIME.test(v))
+      throw new HttpStatusError(
+        400,
+        "BadRequest",
+        `${field}: parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05.000000Z07:00": cannot parse`,
+      );
+  }
+}
