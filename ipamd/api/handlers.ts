@@ -169,16 +169,19 @@ export class IpamdHandlers implements RequestHandler {
     }
     const ms = performance.now() - t0;
     if (req.op !== "status") this.#d.metrics.observeRequest(req.op, res.ok, ms);
+    // The request's log line is written after its answer has gone out
+    // (setImmediate runs after the caller's write): pino writes synchronously,
+    // ~0.14 ms that every ADD and DEL waited for (ipamd CPU profile under
+    // bench:add). The line still says how long the request took.
     const root = this.#d.log;
+    const line = { ...fields, ms: Math.round(ms * 100) / 100 };
     if (res.ok) {
       const ip = res.op === "add" ? res.result.ip : undefined;
       if (req.op !== "status" && root.isLevelEnabled("info"))
-        root.info({ ...fields, ms: Math.round(ms * 100) / 100, ip, ...phases }, `${req.op} ok`);
+        setImmediate(() => root.info({ ...line, ip, ...phases }, `${req.op} ok`));
     } else {
-      root.warn(
-        { ...fields, ms: Math.round(ms * 100) / 100, code: res.error.code, err: res.error.msg },
-        `${req.op} failed`,
-      );
+      const { code, msg } = res.error;
+      setImmediate(() => root.warn({ ...line, code, err: msg }, `${req.op} failed`));
     }
     return res;
   }

@@ -2,9 +2,10 @@
 // the kernel, in a throwaway namespace: every message's outcome comes back,
 // a failure in the middle neither hides the others nor hangs the batch, and
 // the socket keeps working afterwards (answers are routed by seq).
+import { createRtNetlink } from "netlink";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type NetnsHandle, openNetns, openRtnlIn } from "../../../ipamd/hostnet/netns.ts";
-import type { Rtnl } from "../../../ipamd/hostnet/rtnl.ts";
+import { inNetnsSync, type NetnsHandle, openNetns, openRtnlIn } from "../../../ipamd/hostnet/netns.ts";
+import { Rtnl } from "../../../ipamd/hostnet/rtnl.ts";
 import {
   addressMessage,
   linkUpMessage,
@@ -109,6 +110,29 @@ describe.skipIf(!canUseNetns)("Rtnl.batch and hand-encoded requests (real kernel
         { errno: "EEXIST" },
       );
     } finally {
+      podHandle.close();
+      pod.delete();
+    }
+  });
+
+  it("createVeth leaves no answer behind: the ACK after the echo is awaited, not handed to the package's parser", async () => {
+    // A message no request waits for goes to the package's generic parser,
+    // which throws for an ACK and emits "invalid": a wasted Error per ADD.
+    const raw = inNetnsSync(handle.fd, "netlink socket", () => createRtNetlink());
+    const own = new Rtnl(raw);
+    const stray: string[] = [];
+    raw.on("invalid", (e: Error) => stray.push(`invalid: ${e.message}`));
+    raw.on("message", (m: { kind: string }[]) => stray.push(`message: ${m.map((x) => x.kind).join(",")}`));
+    const pod = createNetns("rtnlbatchack");
+    const podHandle = openNetns(pod.path);
+    try {
+      const created = await own.createVeth("vb1", 1500, { name: "eth0", netnsFd: podHandle.fd });
+      expect(created?.index).toBeGreaterThan(0);
+      await own.setLink(dummy, { up: true }); // a plain ACK-only request on the same socket
+      await new Promise((r) => setTimeout(r, 50));
+      expect(stray).toEqual([]);
+    } finally {
+      own.close();
       podHandle.close();
       pod.delete();
     }
