@@ -1,6 +1,7 @@
 // Hand-encoded rtnetlink requests: every request of Rtnl that changes a link,
-// address, route, neighbour or rule (the per-pod hot path: pod-plumbing's ADD
-// and DEL), framed into ONE datagram by frameBatch (rtnl.ts: Rtnl.batch).
+// address, route, neighbour or rule, and the lookup of one link by name (the
+// per-pod hot path: pod-plumbing's ADD and DEL), framed into ONE datagram by
+// frameBatch (rtnl.ts: Rtnl.batch).
 //
 // Why not the netlink package's formatters: they are generic (attribute
 // tables, enum lookups, one Buffer per field) and each request then costs a
@@ -13,9 +14,10 @@
 // fib_rules.h; test/unit/hostnet/rtnl-encode.test.ts decodes every message
 // with the netlink package's own parsers and compares field by field.
 import { formatMac, parseCidr, parseIpv4, parseMac } from "./addr.ts";
-import { type VethPeer, vethLinkInfo } from "./linkinfo.ts";
+import { linkKind, type VethPeer, vethLinkInfo } from "./linkinfo.ts";
 
 export const RTM_NEWLINK = 16;
+export const RTM_GETLINK = 18;
 export const RTM_SETLINK = 19;
 export const RTM_NEWADDR = 20;
 export const RTM_NEWROUTE = 24;
@@ -33,7 +35,7 @@ export const NLM_F_EXCL = 0x200;
 export const NLM_F_CREATE = 0x400;
 
 const AF_INET = 2;
-const IFF_UP = 0x1;
+export const IFF_UP = 0x1;
 const NLMSGHDR_LEN = 16;
 const RT_TABLE_COMPAT = 252;
 const RTPROT_BOOT = 3;
@@ -50,6 +52,8 @@ const IFLA_IFNAME = 3;
 const IFLA_MTU = 4;
 const IFLA_LINK = 5;
 const IFLA_LINKINFO = 18;
+const IFLA_EXT_MASK = 29;
+const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
 const RTA_DST = 1;
@@ -140,21 +144,56 @@ export function vethCreateMessage(name: string, mtu: number, peer: VethPeer): Ba
   return { type: RTM_NEWLINK, flags: NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, payload: w.done() };
 }
 
-/** Index, MAC and IFLA_LINK (a veth's peer index) of an RTM_NEWLINK payload; undefined if any is missing. */
-export function parseLinkEcho(data: Buffer): { index: number; mac: string; link: number } | undefined {
+/**
+ * `ip link show <name>`: answered by one RTM_NEWLINK (parseLink), or ENODEV.
+ * Without the statistics blocks (RTEXT_FILTER_SKIP_STATS, as `ip` asks), the
+ * largest part of a link message and nothing a caller reads.
+ */
+export function linkGetMessage(name: string): BatchMessage {
+  const w = new Writer(16);
+  w.attr(IFLA_IFNAME, Buffer.from(`${name}\0`, "utf8")).u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+  return { type: RTM_GETLINK, flags: 0, payload: w.done() };
+}
+
+/** The fields of an RTM_NEWLINK payload that Rtnl's callers read; attributes the kernel left out stay undefined. */
+export interface ParsedLink {
+  index: number;
+  /** ifi_flags (IFF_UP = 0x1, ...). */
+  flags: number;
+  name?: string;
+  mac?: string;
+  mtu?: number;
+  /** IFLA_LINK: a veth's peer index, in the peer's namespace. */
+  link?: number;
+  /** IFLA_LINKINFO's IFLA_INFO_KIND: "veth", "bridge", ... */
+  kind?: string;
+}
+
+/** One pass over an RTM_NEWLINK payload; undefined when shorter than its ifinfomsg. */
+export function parseLink(data: Buffer): ParsedLink | undefined {
   if (data.length < 16) return undefined;
-  const index = data.readInt32LE(4);
-  let mac: string | undefined;
-  let link: number | undefined;
+  const out: ParsedLink = { index: data.readInt32LE(4), flags: data.readUInt32LE(8) };
   for (let at = 16; at + 4 <= data.length; ) {
     const len = data.readUInt16LE(at);
     if (len < 4 || at + len > data.length) break;
     const type = data.readUInt16LE(at + 2) & 0x3fff;
-    if (type === IFLA_ADDRESS) mac = formatMac(data.subarray(at + 4, at + len));
-    else if (type === IFLA_LINK && len >= 8) link = data.readUInt32LE(at + 4);
+    const value = data.subarray(at + 4, at + len);
+    if (type === IFLA_ADDRESS) out.mac = formatMac(value);
+    else if (type === IFLA_IFNAME) out.name = value.toString("utf8").replace(/\0+$/, "");
+    else if (type === IFLA_MTU && value.length >= 4) out.mtu = value.readUInt32LE(0);
+    else if (type === IFLA_LINK && value.length >= 4) out.link = value.readUInt32LE(0);
+    else if (type === IFLA_LINKINFO) out.kind = linkKind(value);
     at += (len + 3) & ~3;
   }
-  return mac === undefined || link === undefined ? undefined : { index, mac, link };
+  return out;
+}
+
+/** Index, MAC and IFLA_LINK (a veth's peer index) of an RTM_NEWLINK payload; undefined if any is missing. */
+export function parseLinkEcho(data: Buffer): { index: number; mac: string; link: number } | undefined {
+  const l = parseLink(data);
+  return l?.mac === undefined || l.link === undefined
+    ? undefined
+    : { index: l.index, mac: l.mac, link: l.link };
 }
 
 /** `ip addr add <ip>/<prefix> dev <index>`; EEXIST if present (struct ifaddrmsg). */

@@ -115,7 +115,7 @@ describe.skipIf(!canUseNetns)("Rtnl.batch and hand-encoded requests (real kernel
     }
   });
 
-  it("createVeth leaves no answer behind: the ACK after the echo is awaited, not handed to the package's parser", async () => {
+  it("createVeth and linkByName leave no answer behind: each ACK is awaited, not handed to the package's parser", async () => {
     // A message no request waits for goes to the package's generic parser,
     // which throws for an ACK and emits "invalid": a wasted Error per ADD.
     const raw = inNetnsSync(handle.fd, "netlink socket", () => createRtNetlink());
@@ -129,6 +129,20 @@ describe.skipIf(!canUseNetns)("Rtnl.batch and hand-encoded requests (real kernel
       const created = await own.createVeth("vb1", 1500, { name: "eth0", netnsFd: podHandle.fd });
       expect(created?.index).toBeGreaterThan(0);
       await own.setLink(dummy, { up: true }); // a plain ACK-only request on the same socket
+      // linkByName: one link answer, then its ACK (the package's getLink left that ACK behind).
+      const d0 = ipJson<{ ifindex: number; address: string; mtu: number }[]>(
+        ["link", "show", "d0"],
+        ns.name,
+      )[0]!;
+      expect(await own.linkByName("d0")).toEqual({
+        index: d0.ifindex,
+        name: "d0",
+        mac: d0.address,
+        mtu: d0.mtu,
+        up: true,
+        kind: "veth",
+      });
+      expect(await own.linkByName("nosuchlink")).toBeUndefined();
       await new Promise((r) => setTimeout(r, 50));
       expect(stray).toEqual([]);
     } finally {

@@ -10,6 +10,8 @@ import {
   addressMessage,
   type BatchMessage,
   frameBatch,
+  IFF_UP,
+  linkGetMessage,
   linkSetMessage,
   linkUpMessage,
   NLM_F_ACK,
@@ -18,10 +20,12 @@ import {
   NLM_F_EXCL,
   NLM_F_REPLACE,
   NLM_F_REQUEST,
+  parseLink,
   parseLinkEcho,
   permanentNeighbourMessage,
   RTM_DELROUTE,
   RTM_DELRULE,
+  RTM_GETLINK,
   RTM_NEWADDR,
   RTM_NEWLINK,
   RTM_NEWNEIGH,
@@ -45,6 +49,12 @@ function packageBytes(format: Formatter, data: object, attrs: object): Buffer {
 }
 
 const decode = (type: number, payload: Buffer) => rt.parseMessage(type, payload);
+
+function u32le(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v);
+  return b;
+}
 
 const cases: { name: string; mine: BatchMessage; type: number; flags: number; theirs: Buffer }[] = [
   {
@@ -73,6 +83,13 @@ const cases: { name: string; mine: BatchMessage; type: number; flags: number; th
         linkinfo: vethLinkInfo({ name: "eth0", mtu: 9001, netnsFd: 5, mac: "02:00:00:00:00:01" }),
       },
     ),
+  },
+  {
+    name: "link by name, statistics skipped",
+    mine: linkGetMessage("eni1a2b"),
+    type: RTM_GETLINK,
+    flags: 0,
+    theirs: packageBytes(rt.formatLinkMessage, {}, { ifname: "eni1a2b", extMask: u32le(8) }),
   },
   {
     name: "pod address /32",
@@ -294,5 +311,38 @@ describe("parseLinkEcho", () => {
     },
   ])("$name", ({ payload, want }) => {
     expect(parseLinkEcho(payload)).toEqual(want);
+  });
+
+  it.each([
+    {
+      name: "every field Rtnl.linkByName reads",
+      payload: echo(7, [
+        [3, Buffer.from("eni1a2b\0")],
+        [4, u32(9001)],
+        [1, parseMac("02:11:22:33:44:55")],
+        [5, u32(3)],
+        [18, Buffer.concat([Buffer.from([9, 0, 1, 0]), Buffer.from("veth\0\0\0\0")])], // IFLA_INFO_KIND "veth"
+      ]),
+      flags: IFF_UP,
+      want: {
+        index: 7,
+        flags: IFF_UP,
+        name: "eni1a2b",
+        mtu: 9001,
+        mac: "02:11:22:33:44:55",
+        link: 3,
+        kind: "veth",
+      },
+    },
+    {
+      name: "a link without MAC, peer or kind (lo)",
+      payload: echo(1, [[3, Buffer.from("lo\0")]]),
+      flags: 0,
+      want: { index: 1, flags: 0, name: "lo" },
+    },
+    { name: "shorter than ifinfomsg", payload: Buffer.alloc(8), flags: 0, want: undefined },
+  ])("parseLink: $name", ({ payload, flags, want }) => {
+    if (payload.length >= 16) payload.writeUInt32LE(flags, 8);
+    expect(parseLink(payload)).toEqual(want);
   });
 });
