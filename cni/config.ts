@@ -3,6 +3,7 @@
 // 1 for a version it cannot speak). Unknown fields are ignored, as the spec
 // asks: runtimes and conflists add keys (args, capabilities, ...) freely.
 import { DEFAULT_SOCKET_PATH } from "../ipamd/api/protocol.ts";
+import { isCniName, isVethPrefixSyntax } from "./chars.ts";
 import { CNI_ERR, CniError } from "./errors.ts";
 import { type CniVersion, checkVersion } from "./version.ts";
 
@@ -30,8 +31,6 @@ export interface NetConf {
 /** AWS VPC CNI's default (AWS_VPC_ENI_MTU): jumbo frames inside a VPC. */
 export const DEFAULT_MTU = 9001;
 export const DEFAULT_VETH_PREFIX = "eni";
-
-const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 type Json = Record<string, unknown>;
 
@@ -78,7 +77,7 @@ export function parseConfig(conf: Json, opts: { forGc?: boolean } = {}): NetConf
   const cniVersion = checkVersion(conf["cniVersion"]);
   const name = optString(conf, "name");
   if (name === undefined || name === "") throw invalid("missing network name");
-  if (!NETWORK_NAME.test(name)) throw invalid("invalid characters found in network name", name);
+  if (!isCniName(name)) throw invalid("invalid characters found in network name", name);
   const type = optString(conf, "type");
   if (type === undefined || type === "") throw invalid("missing plugin type");
   // ipamd is the IPAM: a delegated "ipam" section would silently be ignored, so refuse it (code 2).
@@ -90,7 +89,7 @@ export function parseConfig(conf: Json, opts: { forGc?: boolean } = {}): NetConf
   const mtu = optInt(conf, "mtu", 576, 9001) ?? DEFAULT_MTU;
   const vethPrefix = optString(conf, "vethPrefix") ?? DEFAULT_VETH_PREFIX;
   // Host veth name = prefix + 11 hex chars must fit IFNAMSIZ (15), and must never look like a real NIC.
-  if (!/^[a-z][a-z0-9]{0,3}$/.test(vethPrefix) || ["eth", "lo", "vlan", "ens"].includes(vethPrefix)) {
+  if (!isVethPrefixSyntax(vethPrefix) || ["eth", "lo", "vlan", "ens"].includes(vethPrefix)) {
     throw invalid("vethPrefix must be 1-4 lowercase alphanumerics, not eth/lo/vlan/ens", vethPrefix);
   }
   const socketPath = optString(conf, "socketPath") ?? DEFAULT_SOCKET_PATH;

@@ -2,6 +2,7 @@
 // validation rules for container id, interface name, netns path and CNI_ARGS.
 // Rules and error codes follow the spec and libcni's skel/utils so a runtime
 // sees the same answers it would get from the reference plugins.
+import { hasSlashColonOrSpace, isCniName } from "./chars.ts";
 import { CNI_ERR, CniError } from "./errors.ts";
 
 export const VERBS = ["ADD", "DEL", "CHECK", "VERSION", "GC", "STATUS"] as const;
@@ -46,7 +47,8 @@ export function parseCommand(env: EnvLike): Verb {
 
 export function parseEnv(env: EnvLike): CniEnv {
   const command = parseCommand(env);
-  const missing = REQUIRED[command].filter((k) => (env[k] ?? "") === "");
+  const missing: string[] = [];
+  for (const k of REQUIRED[command]) if ((env[k] ?? "") === "") missing.push(k);
   if (missing.length > 0) {
     throw new CniError(CNI_ERR.INVALID_ENV, `required env variables [${missing.join(",")}] missing`);
   }
@@ -69,11 +71,9 @@ export function parseEnv(env: EnvLike): CniEnv {
   };
 }
 
-const CONTAINER_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
 export function validateContainerId(id: string): void {
   if (id === "") throw new CniError(CNI_ERR.UNKNOWN_CONTAINER, "missing containerID");
-  if (!CONTAINER_ID.test(id)) {
+  if (!isCniName(id)) {
     throw new CniError(CNI_ERR.INVALID_ENV, "invalid characters in containerID", id);
   }
 }
@@ -86,7 +86,7 @@ export function validateIfName(name: string): void {
   if (name === "") throw bad("interface name is empty");
   if (name.length > MAX_IFNAME) throw bad(`interface name is too long (max ${MAX_IFNAME})`);
   if (name === "." || name === "..") throw bad("interface name is . or ..");
-  if (/[/:\s]/u.test(name)) throw bad("interface name contains / or : or whitespace characters");
+  if (hasSlashColonOrSpace(name)) throw bad("interface name contains / or : or whitespace characters");
 }
 
 /**
@@ -99,7 +99,7 @@ export function validateNetnsPath(p: string): void {
   if (!p.startsWith("/")) throw bad("not an absolute path");
   if (p.length > 4096) throw bad("path too long");
   if (p.includes("\0")) throw bad("contains NUL");
-  if (p.split("/").some((c) => c === "." || c === "..")) throw bad("contains . or .. components");
+  for (const c of p.split("/")) if (c === "." || c === "..") throw bad("contains . or .. components");
 }
 
 const KNOWN_ARGS = new Set([
@@ -117,9 +117,9 @@ const KNOWN_ARGS = new Set([
 export function parseCniArgs(raw: string): PodArgs {
   const pod: PodArgs = { namespace: "", name: "" };
   if (raw === "") return pod;
-  const pairs = raw.split(";").filter((p) => p !== "");
   const kv = new Map<string, string>();
-  for (const pair of pairs) {
+  for (const pair of raw.split(";")) {
+    if (pair === "") continue;
     const parts = pair.split("=");
     if (parts.length !== 2 || parts[0] === "") {
       throw new CniError(CNI_ERR.INVALID_ENV, `CNI_ARGS: invalid pair ${JSON.stringify(pair)}`);

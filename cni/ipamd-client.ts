@@ -9,6 +9,7 @@ import {
   MAX_MESSAGE_BYTES,
   type StatusResult,
 } from "../ipamd/api/protocol.ts";
+import { isDottedQuad } from "./chars.ts";
 import { CNI_ERR, CniError } from "./errors.ts";
 import { type TransportFailure, unixRoundTrip } from "./runtime.ts";
 
@@ -45,7 +46,6 @@ export async function callIpamd(
 const isStr = (v: unknown): v is string => typeof v === "string";
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 function isIfRef(v: unknown, sandbox: boolean): boolean {
   return (
@@ -79,7 +79,7 @@ export function decodeAnswer(line: string, op: IpamdRequest["op"]): IpamdAnswer 
     if (
       !isObj(r) ||
       !isStr(r["ip"]) ||
-      !IPV4.test(r["ip"]) ||
+      !isDottedQuad(r["ip"]) ||
       !isStr(r["podGateway"]) ||
       typeof r["mtu"] !== "number" ||
       !isIfRef(r["hostInterface"], false) ||

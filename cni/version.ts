@@ -1,21 +1,20 @@
 // CNI spec versions this plugin speaks, and which verbs each allows.
 // The result of ADD is printed in the version the network configuration asks
 // for (the runtime parses it with that version's types).
+import { parseSemver } from "./chars.ts";
 import { CNI_ERR, CniError } from "./errors.ts";
 
 export const SUPPORTED_VERSIONS = ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"] as const;
 export type CniVersion = (typeof SUPPORTED_VERSIONS)[number];
 export const LATEST_VERSION: CniVersion = "1.1.0";
 
-const SEMVER = /^(\d{1,4})\.(\d{1,4})\.(\d{1,4})$/;
-
 /** Negative, zero or positive like a comparator; both must be x.y.z. */
 export function compareVersions(a: string, b: string): number {
-  const pa = SEMVER.exec(a);
-  const pb = SEMVER.exec(b);
+  const pa = parseSemver(a);
+  const pb = parseSemver(b);
   if (!pa || !pb) throw new Error(`not a version: ${pa ? b : a}`);
-  for (let i = 1; i <= 3; i++) {
-    const d = Number(pa[i]) - Number(pb[i]);
+  for (let i = 0; i < 3; i++) {
+    const d = pa[i]! - pb[i]!;
     if (d !== 0) return d;
   }
   return 0;
@@ -35,7 +34,7 @@ export function checkVersion(v: unknown): CniVersion {
       `config has no cniVersion (implies 0.1.0); plugin supports ${SUPPORTED_VERSIONS.join(", ")}`,
     );
   }
-  if (typeof v !== "string" || !SEMVER.test(v)) {
+  if (typeof v !== "string" || !parseSemver(v)) {
     throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, `invalid cniVersion ${JSON.stringify(v)}`);
   }
   if (!isSupported(v)) {
