@@ -20,6 +20,7 @@ interface BunSocket {
 
 interface BunLike {
   stdin: { stream(): ReadableStream<Uint8Array> };
+  readableStreamToText(stream: ReadableStream<Uint8Array>): Promise<string>;
   stdout: unknown;
   write(dest: unknown, data: string): Promise<number>;
   connect(opts: {
@@ -42,16 +43,12 @@ const nodeFs = () => process.getBuiltinModule("node:fs") as typeof import("node:
 
 export async function readStdin(): Promise<string> {
   if (!bun) return nodeFs().readFileSync(0, "utf8");
-  // A stream reader, not Bun.stdin.text(): for a pipe it reads on the event
-  // loop, while text() hands the read to a worker thread (~0.2 ms more).
-  const reader = bun.stdin.stream().getReader();
-  const parts: Uint8Array[] = [];
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-  }
-  return Buffer.concat(parts).toString("utf8");
+  // The stream, not Bun.stdin.text(): for a pipe it reads on the event loop,
+  // while text() hands the read to a worker thread (~0.2 ms more). Drained
+  // natively by readableStreamToText, not with a reader loop in JavaScript
+  // (whose stream builtins are compiled at first use): the plugin's own JS
+  // per ADD against a stand-in ipamd, p50 1.94 -> 1.68 ms (30 interleaved).
+  return bun.readableStreamToText(bun.stdin.stream());
 }
 
 /** The CNI result, fully written before the process ends (the caller awaits it). */
