@@ -96,7 +96,14 @@ type Connector = (path: string, line: string, ev: Events) => { close(): void };
 
 function roundTrip(io: Connector, path: string, line: string, timeoutMs: number, maxBytes: number) {
   return new Promise<RoundTrip>((resolve) => {
-    const chunks: Uint8Array[] = [];
+    // The answer is decoded chunk by chunk into a string, the newline found
+    // with a plain loop: Buffer.concat, Uint8Array#indexOf and #subarray are
+    // JavaScript builtins the compiled plugin would compile at first use
+    // (~150, ~40-100 us in a trivial Bun binary), for an answer of ~300 bytes.
+    // "\n" never occurs inside a multi-byte UTF-8 sequence, so the string's
+    // first "\n" is the line's end.
+    const decoder = new TextDecoder();
+    let text = "";
     let size = 0;
     let done = false;
     const finish = (r: RoundTrip) => {
@@ -106,7 +113,6 @@ function roundTrip(io: Connector, path: string, line: string, timeoutMs: number,
       conn.close();
       resolve(r);
     };
-    const text = () => Buffer.concat(chunks).toString("utf8");
     const timer = setTimeout(
       () => finish({ ok: false, failure: { kind: "timeout", reason: `no answer within ${timeoutMs} ms` } }),
       timeoutMs,
@@ -114,17 +120,26 @@ function roundTrip(io: Connector, path: string, line: string, timeoutMs: number,
     const conn = io(path, line, {
       data(c) {
         if (done) return;
-        const nl = c.indexOf(10);
-        const part = nl >= 0 ? c.subarray(0, nl) : c;
-        size += part.length;
+        let nl = -1;
+        for (let i = 0; i < c.length; i++) {
+          if (c[i] === 10) {
+            nl = i;
+            break;
+          }
+        }
+        size += nl >= 0 ? nl : c.length;
         if (size > maxBytes) {
           finish({ ok: false, failure: { kind: "oversized", reason: `answer exceeds ${maxBytes} bytes` } });
           return;
         }
-        chunks.push(part);
-        if (nl >= 0) finish({ ok: true, line: text() });
+        const part = decoder.decode(c, { stream: nl < 0 });
+        if (nl < 0) {
+          text += part;
+          return;
+        }
+        finish({ ok: true, line: text + part.slice(0, part.indexOf("\n")) });
       },
-      end: () => finish({ ok: true, line: text() }),
+      end: () => finish({ ok: true, line: text + decoder.decode() }),
       error: (e) => finish({ ok: false, failure: connectFailure(e) }),
     });
   });

@@ -4,6 +4,7 @@
 // Uses a real network namespace and real host veths when root.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -231,6 +232,29 @@ describe("ADD failures", () => {
     fake.raw = () => raw;
     const r = await cni(envFor("ADD", newId()), conf("1.1.0"));
     expect(expectCniError(r, 5)).toMatch(re);
+  });
+
+  it("an answer in pieces, a multi-byte character split between them: read whole and intact", async () => {
+    // The plugin decodes the answer chunk by chunk (cni/runtime.ts): a UTF-8
+    // sequence cut between two reads must still come out as one character.
+    const msg = "node i-0abc (m5.large) holds 27 of its 27 pod addresses (3 ENIs × 9)";
+    const bytes = Buffer.from(`${JSON.stringify({ ok: false, error: { code: 11, msg } })}\n`, "utf8");
+    const cut = bytes.indexOf(Buffer.from("×", "utf8")) + 1; // between the two bytes of ×
+    const sockPath = join(tmp, "pieces.sock");
+    const server = createServer((c) => {
+      c.once("data", () => {
+        c.write(bytes.subarray(0, cut));
+        setTimeout(() => c.write(bytes.subarray(cut, cut + 3)), 30);
+        setTimeout(() => c.end(bytes.subarray(cut + 3)), 60);
+      });
+    });
+    await new Promise<void>((r) => server.listen(sockPath, r));
+    try {
+      const r = await cni(envFor("ADD", newId()), conf("1.1.0", { socketPath: sockPath }));
+      expect(expectCniError(r, 11)).toBe(msg);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it("malformed netns path: 4, ipamd never asked (a missing or the node's own namespace: ipamd refuses it, see hostile/ipamd-surface)", async () => {
