@@ -10,9 +10,10 @@
 // smaller: RSS with Kubernetes on after churn, four runs each, interleaved
 // (bench/profile-rss.ts --kubernetes): 100.8-102.7 against 104.2-111.2 MiB.
 // Answers are the API server's JSON as is: timestamps stay strings.
+import { stat } from "node:fs/promises";
 import type { KubeConfig } from "@kubernetes/client-node/dist/config.js";
 import { RequestContext } from "@kubernetes/client-node/dist/gen/http/http.js";
-import { fetch } from "undici";
+import { type Dispatcher, fetch } from "undici";
 
 /** An answer outside 2xx. `code` is the HTTP status, as on the library's ApiException (httpStatusOf reads it). */
 export class K8sHttpError extends Error {
@@ -44,13 +45,65 @@ const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
 /** A hung API server must not hold a status write or a list forever. */
 export const DEFAULT_K8S_REQUEST_TIMEOUT_MS = 30_000;
 
+/**
+ * What the library builds a call's undici Agent from: the server, proxy and
+ * TLS settings, the CA and the client certificate and key, files by path and
+ * modification time (kubelet rotates certificate files in place).
+ */
+export async function dispatcherKey(kc: KubeConfig): Promise<string> {
+  const c = kc.getCurrentCluster();
+  const u = kc.getCurrentUser();
+  const file = async (path: string | undefined) => {
+    if (!path) return "";
+    try {
+      return `${path}@${(await stat(path)).mtimeMs}`;
+    } catch {
+      return `${path}@missing`;
+    }
+  };
+  return JSON.stringify([
+    c?.server,
+    c?.proxyUrl,
+    c?.skipTLSVerify,
+    c?.tlsServerName,
+    c?.caData,
+    await file(c?.caFile),
+    u?.certData,
+    await file(u?.certFile),
+    u?.keyData,
+    await file(u?.keyFile),
+  ]);
+}
+
 export class K8sRest {
   readonly #kc: KubeConfig;
   readonly #timeoutMs: number;
+  /**
+   * One connection pool (keep-alive) for as long as dispatcherKey stays the
+   * same. applySecurityAuthentication builds a new Agent per call, so every
+   * call opened a new TCP and TLS connection: across a 1,000-node cluster,
+   * each status write and Event cost the API server a handshake.
+   */
+  #pool: { key: string; dispatcher: Dispatcher } | undefined;
 
   constructor(kc: KubeConfig, timeoutMs = DEFAULT_K8S_REQUEST_TIMEOUT_MS) {
     this.#kc = kc;
     this.#timeoutMs = timeoutMs;
+  }
+
+  /** The cached pool when the TLS material is unchanged; else `fresh` becomes the pool and the old one is closed. */
+  async #dispatcher(fresh: Dispatcher | undefined): Promise<Dispatcher | undefined> {
+    if (fresh === undefined) return undefined;
+    const key = await dispatcherKey(this.#kc);
+    if (this.#pool?.key === key) {
+      void fresh.close().catch(() => {}); // never connected: nothing to wait for
+      return this.#pool.dispatcher;
+    }
+    const old = this.#pool;
+    this.#pool = { key, dispatcher: fresh };
+    // close() lets requests already on the old pool finish.
+    if (old) void old.dispatcher.close().catch(() => {});
+    return fresh;
   }
 
   /** JSON in, JSON out; throws K8sHttpError for a non-2xx answer, the transport's error otherwise. */
@@ -72,7 +125,7 @@ export class K8sRest {
       method,
       headers,
       ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
-      dispatcher: ctx.getDispatcher(),
+      dispatcher: await this.#dispatcher(ctx.getDispatcher()),
       signal: AbortSignal.timeout(this.#timeoutMs),
     });
     const text = await res.text();

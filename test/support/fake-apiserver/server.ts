@@ -91,6 +91,8 @@ export class FakeApiServer {
   private readonly watches: Watches;
   private readonly authorize?: (user: string, info: RequestInfo) => boolean;
   url = "";
+  /** TCP connections accepted so far (clients that reuse connections open few). */
+  connections = 0;
 
   constructor(opts: FakeApiServerOptions = {}) {
     this.store = new Store(opts.historyLimit ?? 1000);
@@ -103,6 +105,9 @@ export class FakeApiServer {
           err instanceof HttpStatusError ? err : new HttpStatusError(500, "InternalError", String(err));
         this.sendStatus(res, e);
       });
+    });
+    this.server.on("connection", () => {
+      this.connections++;
     });
   }
 
