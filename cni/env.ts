@@ -47,7 +47,7 @@ export function parseCommand(env: EnvLike): Verb {
 
 export function parseEnv(env: EnvLike): CniEnv {
   const command = parseCommand(env);
-  const missing: string[] = [];
+  const missing: string[] = []; // loops, not filter/some, on this path: see chars.ts
   for (const k of REQUIRED[command]) if ((env[k] ?? "") === "") missing.push(k);
   if (missing.length > 0) {
     throw new CniError(CNI_ERR.INVALID_ENV, `required env variables [${missing.join(",")}] missing`);
