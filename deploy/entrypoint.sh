@@ -22,9 +22,7 @@ done
 
 install -m 0755 "$app/build/vpc-cni" "$bin_dir/.vpc-cni.tmp"
 mv -f "$bin_dir/.vpc-cni.tmp" "$bin_dir/vpc-cni"
-sed -e "s/\"mtu\": 9001/\"mtu\": ${AWS_VPC_ENI_MTU:-9001}/" \
-    -e "s/\"vethPrefix\": \"eni\"/\"vethPrefix\": \"${AWS_VPC_K8S_CNI_VETHPREFIX:-eni}\"/" \
-    "$app/deploy/10-vpc-cni.conflist" > "$conf_dir/.10-vpc-cni.conflist.tmp"
+"$app/deploy/render-conflist.sh" > "$conf_dir/.10-vpc-cni.conflist.tmp"
 mv -f "$conf_dir/.10-vpc-cni.conflist.tmp" "$conf_dir/10-vpc-cni.conflist"
 echo "vpc-cni: ipamd healthy, plugin and $conf_dir/10-vpc-cni.conflist installed"
 

@@ -3,10 +3,12 @@
 // the kustomization lists every manifest, and the IAM policy is minimal.
 // (RBAC-vs-calls and printer columns: test/integration/k8s/rbac-columns.test.ts.)
 
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { parseConfig } from "../../../cni/config.ts";
 import { loadSettings, SETTINGS_DOC } from "../../../ipamd/config/settings.ts";
 import { TAG_CLUSTER_NAME } from "../../../ipamd/executor/tags.ts";
 
@@ -180,10 +182,43 @@ describe("deploy/ manifests", () => {
     expect(wildcard.every((a) => a.startsWith("ec2:Describe"))).toBe(true);
   });
 
-  it("the conflist the entrypoint installs is valid JSON for our plugin", () => {
-    const c = JSON.parse(readFileSync(join(DEPLOY, "10-vpc-cni.conflist"), "utf8")) as {
-      plugins: { type: string }[];
+  /** The socket ipamd listens on with this environment (on top of the ConfigMap's settings). */
+  const ipamdSocket = (env: Record<string, string>) => {
+    const r = loadSettings({ ...(find("ConfigMap") as { data: Record<string, string> }).data, ...env });
+    if (!r.ok) throw new Error(r.error.message);
+    return r.settings.socketPath;
+  };
+
+  // What the plugin reads from the conflist the entrypoint installs, parsed by the plugin's own parser.
+  const installedConf = (env: Record<string, string>) => {
+    const text = execFileSync("sh", [join(DEPLOY, "render-conflist.sh")], {
+      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", ...env },
+      encoding: "utf8",
+    });
+    const list = JSON.parse(text) as { cniVersion: string; name: string; plugins: Record<string, unknown>[] };
+    expect(list.plugins).toHaveLength(1);
+    return parseConfig({ cniVersion: list.cniVersion, name: list.name, ...list.plugins[0] });
+  };
+
+  it("the conflist the entrypoint installs carries the defaults ipamd and the plugin share", () => {
+    const conf = installedConf({});
+    expect(conf.type).toBe("vpc-cni");
+    expect(conf.socketPath).toBe(ipamdSocket({}));
+    expect(conf.mtu).toBe(9001);
+    expect(conf.vethPrefix).toBe("eni");
+  });
+
+  it("the conflist the entrypoint installs follows VPC_CNI_SOCKET_PATH, AWS_VPC_ENI_MTU and the veth prefix", () => {
+    const env = {
+      VPC_CNI_SOCKET_PATH: "/run/vpc-cni/other.sock",
+      AWS_VPC_ENI_MTU: "1500",
+      AWS_VPC_K8S_CNI_VETHPREFIX: "pod",
     };
-    expect(c.plugins[0]?.type).toBe("vpc-cni");
+    const conf = installedConf(env);
+    // The socket the plugin dials is the one ipamd listens on with the same environment.
+    expect(conf.socketPath).toBe(ipamdSocket(env));
+    expect(conf.socketPath).toBe("/run/vpc-cni/other.sock");
+    expect(conf.mtu).toBe(1500);
+    expect(conf.vethPrefix).toBe("pod");
   });
 });
