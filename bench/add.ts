@@ -9,6 +9,7 @@
 // - every pod gets a fresh network namespace created beforehand (unmeasured);
 // - the measuring process runs inside the node namespace (nsenter --net) and
 //   fork/execs both plugins directly, CNI env + config on stdin, as a runtime;
+//   stdin/stdout/stderr are real pipes, as Go's exec gives them (lib/exec.ts);
 // - both plugins' binaries are staged the same way first (bench/lib/staged-
 //   plugins.ts: fresh copies, page cache dropped), since exec time depends on
 //   the page-cache state of a binary, a lot for our 107 MB Bun executable;
@@ -166,7 +167,9 @@ const s = {
 const row = (name: string, x: Summary) =>
   `${name.padEnd(22)} p50 ${fmt(x.p50).padStart(6)}  p90 ${fmt(x.p90).padStart(6)}  p99 ${fmt(x.p99).padStart(6)} ms  (n=${x.n})`;
 console.log(`${N} pods per side (+${WARMUP} warm-up), interleaved, spawn-to-exit wall time; ${loadNote()}`);
-console.log("both sides' binaries: fresh copies in one directory, page cache dropped before the warm-up");
+console.log(
+  "both sides' binaries: fresh copies in one directory, page cache dropped before the warm-up; stdin/stdout/stderr real pipes (FIFOs), as a Go runtime gives them",
+);
 console.log(row(`ADD ${OURS}`, s.addOurs));
 console.log(row(`ADD ${REF}`, s.addRef));
 console.log(row(`DEL ${OURS}`, s.delOurs));
