@@ -46,10 +46,10 @@ export async function readStdin(): Promise<string> {
   // the process starts anyway), with no ReadableStream, whose JavaScript
   // builtins are compiled at first use. Against Bun.readableStreamToText(
   // Bun.stdin.stream()), both binaries staged alike, stdin a real pipe (FIFO)
-  // as a Go runtime gives it, 200 interleaved execs against a stand-in ipamd,
-  // two copies of each: ADD p50 8.93/9.13 vs 9.19/9.52 ms, DEL 8.61/8.57 vs
-  // 8.90/9.20 ms. (An earlier measurement that favoured the stream compared
-  // binaries whose page cache was not in the same state.)
+  // as a Go runtime gives it, interleaved execs against a stand-in ipamd, two
+  // copies of each: ~0.1 ms on a quiet machine (ADD p50 8.71/8.92 vs
+  // 8.85/9.00 ms), ~0.3 ms with one core busy. (An earlier measurement that
+  // favoured the stream compared binaries whose page cache differed.)
   return bun.stdin.text();
 }
 
