@@ -9,6 +9,7 @@ import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { parseConfig } from "../../../cni/config.ts";
+import { SUPPORTED_VERSIONS } from "../../../cni/version.ts";
 import { loadSettings, SETTINGS_DOC } from "../../../ipamd/config/settings.ts";
 import { TAG_CLUSTER_NAME } from "../../../ipamd/executor/tags.ts";
 
@@ -109,7 +110,6 @@ describe("deploy/ manifests", () => {
       tolerations: { operator: string }[];
       serviceAccountName: string;
       containers: {
-        securityContext: { capabilities: { add: string[] } };
         livenessProbe: { httpGet: { host: string; port: number } };
         readinessProbe: { httpGet: { host: string; port: number } };
         volumeMounts: { mountPath: string; mountPropagation?: string }[];
@@ -122,7 +122,7 @@ describe("deploy/ manifests", () => {
     expect(pod.tolerations).toEqual([{ operator: "Exists" }]);
     expect(pod.serviceAccountName).toBe("vpc-cni");
     const c = pod.containers[0]!;
-    expect(c.securityContext.capabilities.add.sort()).toEqual(["NET_ADMIN", "NET_RAW"]);
+    // Its privileges are tested by what ipamd does with them: test/integration/deploy/daemonset-privileges.
     for (const p of [c.livenessProbe, c.readinessProbe])
       expect(p.httpGet).toMatchObject({ host: "127.0.0.1", port: 61679 });
     const mounts = Object.fromEntries(c.volumeMounts.map((m) => [m.mountPath, m.mountPropagation ?? ""]));
@@ -190,15 +190,38 @@ describe("deploy/ manifests", () => {
   };
 
   // What the plugin reads from the conflist the entrypoint installs, parsed by the plugin's own parser.
-  const installedConf = (env: Record<string, string>) => {
+  const installedList = (env: Record<string, string>) => {
     const text = execFileSync("sh", [join(DEPLOY, "render-conflist.sh")], {
       env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", ...env },
       encoding: "utf8",
     });
-    const list = JSON.parse(text) as { cniVersion: string; name: string; plugins: Record<string, unknown>[] };
+    const list = JSON.parse(text) as {
+      cniVersion: string;
+      cniVersions?: string[];
+      name: string;
+      plugins: Record<string, unknown>[];
+    };
     expect(list.plugins).toHaveLength(1);
-    return parseConfig({ cniVersion: list.cniVersion, name: list.name, ...list.plugins[0] });
+    return list;
   };
+  // As libcni builds a plugin's config from the list (name, cniVersion injected).
+  const installedConf = (env: Record<string, string>, version?: string) => {
+    const list = installedList(env);
+    return parseConfig({ cniVersion: version ?? list.cniVersion, name: list.name, ...list.plugins[0] });
+  };
+
+  it("the conflist offers CNI 1.1.0 (STATUS, GC) to runtimes that know it, 1.0.0 to older ones", () => {
+    const list = installedList({});
+    // libcni >= 1.2 takes the highest version it supports from cniVersions; older libcni reads cniVersion.
+    expect(list.cniVersions).toContain("1.1.0");
+    expect(list.cniVersions).toContain(list.cniVersion);
+    // The plugin takes its config at every version offered, and says it supports them (VERSION).
+    const supported: readonly string[] = SUPPORTED_VERSIONS;
+    for (const v of list.cniVersions ?? []) {
+      expect(installedConf({}, v).cniVersion).toBe(v);
+      expect(supported).toContain(v);
+    }
+  });
 
   it("the conflist the entrypoint installs carries the defaults ipamd and the plugin share", () => {
     const conf = installedConf({});
@@ -215,6 +238,8 @@ describe("deploy/ manifests", () => {
       AWS_VPC_K8S_CNI_VETHPREFIX: "pod",
     };
     const conf = installedConf(env);
+    // POD_MTU, when set, is the pod interface's MTU (AWS VPC CNI); the ENIs keep AWS_VPC_ENI_MTU.
+    expect(installedConf({ ...env, POD_MTU: "1400" }).mtu).toBe(1400);
     // The socket the plugin dials is the one ipamd listens on with the same environment.
     expect(conf.socketPath).toBe(ipamdSocket(env));
     expect(conf.socketPath).toBe("/run/vpc-cni/other.sock");
