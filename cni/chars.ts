@@ -23,16 +23,6 @@ export function isCniName(s: string): boolean {
   return true;
 }
 
-/** /^[a-z][a-z0-9]{0,3}$/ */
-export function isVethPrefixSyntax(s: string): boolean {
-  if (s.length === 0 || s.length > 4 || !isLower(s.charCodeAt(0))) return false;
-  for (let i = 1; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (!isLower(c) && !isDigit(c)) return false;
-  }
-  return true;
-}
-
 /** /\s/u on one UTF-16 unit: ECMAScript's WhiteSpace and LineTerminator (all BMP). */
 function isJsSpace(c: number): boolean {
   return (

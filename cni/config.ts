@@ -2,8 +2,8 @@
 // plugin reads and their validation (error 7, 2 for fields it cannot honour,
 // 1 for a version it cannot speak). Unknown fields are ignored, as the spec
 // asks: runtimes and conflists add keys (args, capabilities, ...) freely.
-import { DEFAULT_SOCKET_PATH } from "../ipamd/api/protocol.ts";
-import { isCniName, isVethPrefixSyntax } from "./chars.ts";
+import { DEFAULT_SOCKET_PATH, vethPrefixProblem } from "../ipamd/api/protocol.ts";
+import { isCniName } from "./chars.ts";
 import { CNI_ERR, CniError } from "./errors.ts";
 import { type CniVersion, checkVersion } from "./version.ts";
 
@@ -88,10 +88,9 @@ export function parseConfig(conf: Json, opts: { forGc?: boolean } = {}): NetConf
 
   const mtu = optInt(conf, "mtu", 576, 9001) ?? DEFAULT_MTU;
   const vethPrefix = optString(conf, "vethPrefix") ?? DEFAULT_VETH_PREFIX;
-  // Host veth name = prefix + 11 hex chars must fit IFNAMSIZ (15), and must never look like a real NIC.
-  if (!isVethPrefixSyntax(vethPrefix) || ["eth", "lo", "vlan", "ens"].includes(vethPrefix)) {
-    throw invalid("vethPrefix must be 1-4 lowercase alphanumerics, not eth/lo/vlan/ens", vethPrefix);
-  }
+  // ipamd's AWS_VPC_K8S_CNI_VETHPREFIX is checked by the same rule (protocol.ts).
+  const prefixProblem = vethPrefixProblem(vethPrefix);
+  if (prefixProblem !== undefined) throw invalid(`vethPrefix must be ${prefixProblem}`, vethPrefix);
   const socketPath = optString(conf, "socketPath") ?? DEFAULT_SOCKET_PATH;
   if (!socketPath.startsWith("/") || socketPath.length > 107) {
     // 107: sun_path is 108 bytes with the NUL.
@@ -122,15 +121,17 @@ export function parseConfig(conf: Json, opts: { forGc?: boolean } = {}): NetConf
  * "nothing is valid", which would release every pod address on the node.
  */
 export function parseValidAttachments(conf: Json): Attachment[] {
-  const key =
-    conf["cni.dev/valid-attachments"] !== undefined ? "cni.dev/valid-attachments" : "cni.dev/attachments";
-  const list = conf[key];
-  if (list === undefined || list === null) {
+  const key = "cni.dev/valid-attachments" in conf ? "cni.dev/valid-attachments" : "cni.dev/attachments";
+  if (!(key in conf)) {
     throw invalid(
       "GC needs cni.dev/valid-attachments",
       "refusing to treat a missing list as 'release everything'",
     );
   }
+  // Present but null is an empty list: libcni passes the runtime's Go slice
+  // as is, and a nil slice (no pod left on this network, e.g. after a reboot)
+  // encodes as null.
+  const list = conf[key] ?? [];
   if (!Array.isArray(list)) throw invalid(`"${key}" must be an array`);
   return list.map((a, i) => {
     if (!isObject(a) || typeof a["containerID"] !== "string" || typeof a["ifname"] !== "string") {

@@ -72,19 +72,35 @@ export function parseEnv(env: EnvLike): CniEnv {
 }
 
 export function validateContainerId(id: string): void {
-  if (id === "") throw new CniError(CNI_ERR.UNKNOWN_CONTAINER, "missing containerID");
+  if (id === "") throw new CniError(CNI_ERR.UNKNOWN_CONTAINER, "CNI_CONTAINERID: missing containerID");
   if (!isCniName(id)) {
-    throw new CniError(CNI_ERR.INVALID_ENV, "invalid characters in containerID", id);
+    throw new CniError(
+      CNI_ERR.INVALID_ENV,
+      `CNI_CONTAINERID: invalid characters in containerID ${JSON.stringify(id)}`,
+      id,
+    );
   }
+}
+
+/** Bytes of `s` in UTF-8: the kernel counts IFNAMSIZ in bytes, not UTF-16 units. */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // A surrogate pair (4 bytes) is two units of 2.
+    n += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3;
+  }
+  return n;
 }
 
 /** Linux IFNAMSIZ is 16 including the NUL. */
 const MAX_IFNAME = 15;
 
 export function validateIfName(name: string): void {
-  const bad = (why: string) => new CniError(CNI_ERR.INVALID_ENV, why, name);
+  const bad = (why: string) =>
+    new CniError(CNI_ERR.INVALID_ENV, `CNI_IFNAME ${JSON.stringify(name)}: ${why}`, name);
   if (name === "") throw bad("interface name is empty");
-  if (name.length > MAX_IFNAME) throw bad(`interface name is too long (max ${MAX_IFNAME})`);
+  if (utf8Length(name) > MAX_IFNAME) throw bad(`interface name is too long (max ${MAX_IFNAME} bytes)`);
   if (name === "." || name === "..") throw bad("interface name is . or ..");
   if (hasSlashColonOrSpace(name)) throw bad("interface name contains / or : or whitespace characters");
 }

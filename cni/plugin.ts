@@ -120,11 +120,11 @@ async function cmdAdd(e: CniEnv, conf: NetConf, log: Logger, call: Call): Promis
   if (!out.answer.ok) throw ipamdErrorToCni(out.answer.error);
   if (out.answer.op !== "add") throw new CniError(CNI_ERR.IO_FAILURE, "ipamd answered ADD with another op");
   log.info(`${e.ifName} in ${e.netns}: ${out.answer.result.ip} on ${out.answer.result.eniId}`);
-  return ok(toCniResult(out.answer.result, conf.cniVersion));
+  return ok(toCniResult(out.answer.result, conf.cniVersion, conf.prevResult));
 }
 
 async function cmdCheck(e: CniEnv, conf: NetConf, call: Call): Promise<Output> {
-  const prev = readPrevResult(conf.prevResult);
+  const prev = readPrevResult(conf.prevResult, e.ifName);
   if (!prev.ip)
     throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, "CHECK needs a prevResult with an IP address");
   const req: CheckRequest = { v: PROTOCOL_VERSION, op: "check", ...attachment(e, conf), expectIp: prev.ip };

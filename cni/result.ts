@@ -3,8 +3,11 @@
 //
 // Chaining: portmap reads ips[].address; bandwidth finds the host veth as the
 // interface WITHOUT "sandbox" whose name is the peer of CNI_IFNAME; tuning
-// finds the pod interface by name with "sandbox". So interfaces[0] is the host
-// veth (no sandbox), interfaces[1] the pod interface, and the IP points at 1.
+// finds the pod interface by name with "sandbox". So our host veth (no
+// sandbox) comes before our pod interface, and our IP points at the latter.
+// As the first plugin of a list (the usual place) ours are interfaces 0 and 1;
+// after another plugin, its prevResult is kept and ours are appended (spec:
+// a plugin given a prevResult must pass it through or modify it).
 import type { AddResult } from "../ipamd/api/protocol.ts";
 import { type CniVersion, hasInterfaceMtu, hasIpVersionField } from "./version.ts";
 
@@ -27,15 +30,38 @@ export interface CniRoute {
   gw?: string;
 }
 
+/** An entry of an earlier plugin's result, passed through as it came. */
+export type Passed = Record<string, unknown>;
+
 export interface CniResult {
   cniVersion: CniVersion;
-  interfaces: CniInterface[];
-  ips: CniIp[];
-  routes: CniRoute[];
-  dns: Record<string, never>;
+  interfaces: (CniInterface | Passed)[];
+  ips: (CniIp | Passed)[];
+  routes: (CniRoute | Passed)[];
+  dns: Passed;
 }
 
-export function toCniResult(r: AddResult, version: CniVersion): CniResult {
+/** Our ADD result, appended to `prev` (an earlier plugin's result in the same version) when there is one. */
+export function toCniResult(r: AddResult, version: CniVersion, prev?: Record<string, unknown>): CniResult {
+  const ours = ownResult(r, version);
+  if (prev === undefined) return ours;
+  const list = (k: string): Passed[] => {
+    const v = prev[k];
+    return Array.isArray(v) ? v.filter((x): x is Passed => typeof x === "object" && x !== null) : [];
+  };
+  const interfaces = list("interfaces");
+  const shift = interfaces.length;
+  const dns = prev["dns"];
+  return {
+    cniVersion: version,
+    interfaces: [...interfaces, ...ours.interfaces],
+    ips: [...list("ips"), ...(ours.ips as CniIp[]).map((ip) => ({ ...ip, interface: ip.interface + shift }))],
+    routes: [...list("routes"), ...ours.routes],
+    dns: typeof dns === "object" && dns !== null && !Array.isArray(dns) ? (dns as Passed) : {},
+  };
+}
+
+function ownResult(r: AddResult, version: CniVersion): CniResult {
   const host: CniInterface = { name: r.hostInterface.name, mac: r.hostInterface.mac };
   const pod: CniInterface = { name: r.podInterface.name, mac: r.podInterface.mac };
   if (hasInterfaceMtu(version)) {
@@ -63,28 +89,38 @@ export interface PrevInfo {
   ip?: string;
 }
 
-export function readPrevResult(prev: Record<string, unknown> | undefined): PrevInfo {
+export function readPrevResult(prev: Record<string, unknown> | undefined, ifName?: string): PrevInfo {
   const info: PrevInfo = { hostInterfaces: [] };
   if (!prev) return info;
   const ifs = prev["interfaces"];
+  /** Index of the pod interface CNI_IFNAME (with a sandbox): our IP points at it. */
+  let podIndex: number | undefined;
   if (Array.isArray(ifs)) {
-    for (const i of ifs) {
-      if (typeof i !== "object" || i === null) continue;
+    ifs.forEach((i, idx) => {
+      if (typeof i !== "object" || i === null) return;
       const { name, sandbox } = i as { name?: unknown; sandbox?: unknown };
-      if (typeof name === "string" && (sandbox === undefined || sandbox === ""))
-        info.hostInterfaces.push(name);
-    }
+      if (typeof name !== "string") return;
+      if (sandbox === undefined || sandbox === "") info.hostInterfaces.push(name);
+      else if (name === ifName && podIndex === undefined) podIndex = idx;
+    });
   }
   const ips = prev["ips"];
   if (Array.isArray(ips)) {
+    let first: string | undefined;
     for (const a of ips) {
-      const addr = typeof a === "object" && a !== null ? (a as { address?: unknown }).address : undefined;
+      if (typeof a !== "object" || a === null) continue;
+      const { address, interface: at } = a as { address?: unknown; interface?: unknown };
       // ipamd's CHECK takes an IPv4 address; skip anything else a later plugin may have added.
-      if (typeof addr === "string" && /^\d{1,3}(\.\d{1,3}){3}(\/\d+)?$/.test(addr)) {
-        info.ip = addr.split("/")[0]!;
-        break;
+      if (typeof address !== "string" || !/^\d{1,3}(\.\d{1,3}){3}(\/\d+)?$/.test(address)) continue;
+      const ip = address.split("/")[0]!;
+      first ??= ip;
+      // With an earlier plugin before us, its addresses come first: take the one on our interface.
+      if (podIndex !== undefined && at === podIndex) {
+        info.ip = ip;
+        return info;
       }
     }
+    info.ip = first;
   }
   return info;
 }

@@ -338,14 +338,7 @@ export class IpamdHandlers implements RequestHandler {
   async #del(req: DelRequest, log: LazyLog): Promise<IpamdResponse> {
     const { durable } = this.#d;
     const ds = durable.ds;
-    // Unknown key: nothing is held (never added, or already deleted), unless
-    // the checkpoint was lost and this pod's address is held by a placeholder
-    // recovered from host routes: the stable veth name identifies it.
-    const recovered = () => {
-      const veth = vethNameFor(req.link.vethPrefix, req.pod, req.key);
-      return ds.assignments().find((x) => x.key.network === RECOVERED_NETWORK && x.hostVeth === veth);
-    };
-    const a = ds.get(req.key) ?? recovered();
+    const a = this.#heldFor(req);
     if (a === undefined) return { ok: true, op: "del" };
     try {
       await this.#d.plumbing.del(
@@ -361,9 +354,24 @@ export class IpamdHandlers implements RequestHandler {
     return { ok: true, op: "del" };
   }
 
+  /**
+   * The assignment a DEL or CHECK is about. Unknown key: nothing is held
+   * (never added, or already deleted), unless the checkpoint was lost and this
+   * pod's address is held by a placeholder recovered from host routes: the
+   * stable veth name identifies it.
+   */
+  #heldFor(req: DelRequest | CheckRequest): Assignment | undefined {
+    const ds = this.#d.durable.ds;
+    const held = ds.get(req.key);
+    if (held !== undefined) return held;
+    const veth = vethNameFor(req.link.vethPrefix, req.pod, req.key);
+    return ds.assignments().find((x) => x.key.network === RECOVERED_NETWORK && x.hostVeth === veth);
+  }
+
   async #check(req: CheckRequest): Promise<IpamdResponse> {
     const ds = this.#d.durable.ds;
-    const a = ds.get(req.key);
+    // Code 3 tells the runtime no DEL is needed: never for a recovered placeholder, which DEL releases.
+    const a = this.#heldFor(req);
     if (a === undefined) {
       return fail(CNI_ERR.UNKNOWN_CONTAINER, `ipamd holds no address for container ${req.key.containerId}`);
     }

@@ -1,6 +1,6 @@
 // The plugin <-> ipamd protocol: the ONLY module the CNI plugin imports from ipamd.
-// Keep it dependency-free (types and constants only) so the plugin's import
-// graph stays tiny.
+// Keep it dependency-free (types, constants and the few rules both sides must
+// apply alike) so the plugin's import graph stays tiny.
 //
 // Transport: a Unix stream socket (mode 0600). One request per connection:
 // the client writes one JSON object followed by "\n", the server answers one
@@ -55,6 +55,33 @@ export interface LinkOptions {
   mtu: number;
   /** Prefix of the host-side veth name (AWS_VPC_K8S_CNI_VETHPREFIX, "eni"). */
   vethPrefix: string;
+}
+
+/** Host veth prefixes refused: real interfaces are named like these (eth0, lo, vlan10, ens5). */
+export const RESERVED_VETH_PREFIXES: readonly string[] = ["eth", "lo", "vlan", "ens"];
+
+/**
+ * Why `p` cannot prefix host veth names, or undefined when it can. Host veth
+ * names are <prefix> + 11 hex digits and must fit IFNAMSIZ (15), so at most 4
+ * characters, as AWS_VPC_K8S_CNI_VETHPREFIX allows. One rule for ipamd's
+ * setting, its API and the plugin's config, so a prefix one side accepts is
+ * never refused by the other at every ADD. No RegExp: the plugin runs this at
+ * every exec.
+ */
+export function vethPrefixProblem(p: string): string | undefined {
+  const rule = `1 to 4 letters, digits, "_" or "-", not ${RESERVED_VETH_PREFIXES.map((r) => `"${r}"`).join(", ")}`;
+  if (p.length < 1 || p.length > 4 || RESERVED_VETH_PREFIXES.includes(p)) return rule;
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    const ok =
+      (c >= 48 && c <= 57) ||
+      (c >= 65 && c <= 90) ||
+      (c >= 97 && c <= 122) ||
+      c === 95 /* _ */ ||
+      c === 45; /* - */
+    if (!ok) return rule;
+  }
+  return undefined;
 }
 
 export interface AddRequest {

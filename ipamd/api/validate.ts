@@ -13,6 +13,7 @@ import {
   type LinkOptions,
   type PodRef,
   PROTOCOL_VERSION,
+  vethPrefixProblem,
 } from "./protocol.ts";
 
 export type Parsed = { ok: true; req: IpamdRequest } | { ok: false; error: IpamdError };
@@ -95,8 +96,9 @@ function parseLink(o: Obj): LinkOptions {
     throw new Invalid(CNI_ERR.INVALID_NETWORK_CONFIG, `link.mtu must be an integer ${MIN_MTU}-${MAX_MTU}`);
   }
   const vethPrefix = str(l, "vethPrefix", CNI_ERR.INVALID_NETWORK_CONFIG, "link");
-  if (!/^[A-Za-z0-9_-]{1,4}$/.test(vethPrefix)) {
-    throw new Invalid(CNI_ERR.INVALID_NETWORK_CONFIG, "link.vethPrefix must be 1-4 characters [A-Za-z0-9_-]");
+  const prefixProblem = vethPrefixProblem(vethPrefix);
+  if (prefixProblem !== undefined) {
+    throw new Invalid(CNI_ERR.INVALID_NETWORK_CONFIG, `link.vethPrefix must be ${prefixProblem}`);
   }
   return { mtu, vethPrefix };
 }

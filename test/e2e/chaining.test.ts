@@ -39,7 +39,8 @@ describe.skipIf(!e2eReady || !haveRef)("e2e: chained with tuning, portmap, bandw
       timeScale: 0.05,
       cniVersion: "1.0.0",
       chain: [
-        { type: "tuning", sysctl: { "net.core.somaxconn": "777" } },
+        // mtu: a chained plugin changing what vpc-cni set up; CHECK must allow it (CNI spec).
+        { type: "tuning", mtu: 1400, sysctl: { "net.core.somaxconn": "777" } },
         { type: "portmap", capabilities: { portMappings: true }, snat: true },
         { type: "bandwidth", capabilities: { bandwidth: true } },
       ],
@@ -76,6 +77,7 @@ describe.skipIf(!e2eReady || !haveRef)("e2e: chained with tuning, portmap, bandw
   it("every plugin of the chain did its part", async () => {
     const sysctl = await cluster.exec(web, ["cat", "/proc/sys/net/core/somaxconn"]);
     expect(sysctl.stdout.trim()).toBe("777");
+    expect((await cluster.exec(web, ["cat", "/sys/class/net/eth0/mtu"])).stdout.trim()).toBe("1400");
     const hostVeth = (web.result["interfaces"] as { name: string; sandbox?: string }[]).find(
       (i) => !i.sandbox,
     )!.name;
@@ -110,7 +112,7 @@ describe.skipIf(!e2eReady || !haveRef)("e2e: chained with tuning, portmap, bandw
 
   it("CHECK passes through the chain, and DEL in reverse removes every plugin's state", async () => {
     // The runner checks the plugins in order and stops at the first failure:
-    // vpc-cni and tuning pass; Debian's portmap v1.1.1 then fails CHECK for any
+    // vpc-cni (though tuning changed the MTU it set) and tuning pass; Debian's portmap v1.1.1 then fails CHECK for any
     // IPv4-only pod by looking for an IPv6 DNAT chain it never created
     // (containernetworking/plugins#819), whatever plugin came first.
     await expect(rt.checkPod(web)).rejects.toThrow(/CHECK portmap: .*ipv6 dnat/);

@@ -3,13 +3,7 @@
 // edge cases and on many generated strings over an alphabet of the
 // characters that matter (digits, letters, separators, Unicode spaces).
 import { describe, expect, it } from "vitest";
-import {
-  hasSlashColonOrSpace,
-  isCniName,
-  isDottedQuad,
-  isVethPrefixSyntax,
-  parseSemver,
-} from "../../../cni/chars.ts";
+import { hasSlashColonOrSpace, isCniName, isDottedQuad, parseSemver } from "../../../cni/chars.ts";
 
 const SEMVER = /^(\d{1,4})\.(\d{1,4})\.(\d{1,4})$/;
 const semverByRegex = (s: string) => {
@@ -19,7 +13,6 @@ const semverByRegex = (s: string) => {
 
 const pairs: { name: string; mine: (s: string) => unknown; regex: (s: string) => unknown }[] = [
   { name: "isCniName", mine: isCniName, regex: (s) => /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(s) },
-  { name: "isVethPrefixSyntax", mine: isVethPrefixSyntax, regex: (s) => /^[a-z][a-z0-9]{0,3}$/.test(s) },
   { name: "hasSlashColonOrSpace", mine: hasSlashColonOrSpace, regex: (s) => /[/:\s]/u.test(s) },
   {
     name: "isDottedQuad",

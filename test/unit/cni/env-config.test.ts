@@ -45,6 +45,8 @@ describe("parseEnv", () => {
     ["container id with . _ -", { CNI_CONTAINERID: "a.b_c-d" }, "ok"],
     ["ifname 15 chars", { CNI_IFNAME: "a".repeat(15) }, "ok"],
     ["ifname 16 chars", { CNI_IFNAME: "a".repeat(16) }, 4],
+    ["ifname 8 two-byte chars: 16 bytes, as the kernel counts", { CNI_IFNAME: "é".repeat(8) }, 4],
+    ["ifname 7 two-byte chars: 14 bytes", { CNI_IFNAME: "é".repeat(7) }, "ok"],
     ["ifname .", { CNI_IFNAME: "." }, 4],
     ["ifname ..", { CNI_IFNAME: ".." }, 4],
     ["ifname with :", { CNI_IFNAME: "eth:0" }, 4],
@@ -59,6 +61,13 @@ describe("parseEnv", () => {
   ];
   it.each(rows)("%s -> %s", (_name, over, want) => {
     expect(codeOf(() => parseEnv({ ...base, ...over }))).toBe(want);
+  });
+  it.each([
+    [{ CNI_IFNAME: "eth/0" }, "CNI_IFNAME"],
+    [{ CNI_CONTAINERID: "a b" }, "CNI_CONTAINERID"],
+    [{ CNI_NETNS: "rel" }, "CNI_NETNS"],
+  ])("the message names the variable: %j", (over, name) => {
+    expect(() => parseEnv({ ...base, ...over })).toThrow(name);
   });
 });
 
@@ -122,7 +131,9 @@ describe("parseConfig", () => {
     ["vethPrefix ok", { vethPrefix: "pod" }, "ok"],
     ["vethPrefix eth", { vethPrefix: "eth" }, 7],
     ["vethPrefix long", { vethPrefix: "abcde" }, 7],
-    ["vethPrefix upper", { vethPrefix: "ENI" }, 7],
+    ["vethPrefix upper (AWS accepts it, so does ipamd)", { vethPrefix: "ENI" }, "ok"],
+    ["vethPrefix ens (a NIC name on AL2023)", { vethPrefix: "ens" }, 7],
+    ["vethPrefix with a dot", { vethPrefix: "e.n" }, 7],
     ["socketPath relative", { socketPath: "ipamd.sock" }, 7],
     ["socketPath too long", { socketPath: "/" + "a".repeat(120) }, 7],
     ["logFile relative", { logFile: "x.log" }, 7],
@@ -154,6 +165,10 @@ describe("GC valid attachments", () => {
       { containerId: "c1", ifName: "eth0" },
     ]);
     expect(parseValidAttachments({ "cni.dev/valid-attachments": [] })).toEqual([]);
+  });
+  it("reads a null list as empty: libcni's encoding of a runtime's nil slice (no pod on the network)", () => {
+    expect(parseValidAttachments({ "cni.dev/valid-attachments": null })).toEqual([]);
+    expect(parseValidAttachments({ "cni.dev/attachments": null })).toEqual([]);
   });
   it.each([
     [{}],

@@ -16,7 +16,7 @@ export function malformedCases(n: number, seed = 20261122): string[] {
     ["name", ["", " x", "a b", "-x", 7, [], {}, "a/b", "é"]],
     ["type", ["", 1, false, [], {}]],
     ["mtu", [0, -1, 65536, "9001", 1.5, [], true]],
-    ["vethPrefix", ["", "eth", "ABCD", "toolong", 3, "a-b"]],
+    ["vethPrefix", ["", "eth", "ens", "e.n", "toolong", 3, "a b"]],
     ["socketPath", ["", "rel.sock", 1, "/" + "x".repeat(200)]],
     ["logFile", ["rel.log", 2, {}]],
     ["ipamdTimeoutMs", [0, -5, 1e9, "1000", 1.5]],

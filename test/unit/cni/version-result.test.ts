@@ -2,7 +2,7 @@
 // version, checked field by field against what each spec version defines.
 import { describe, expect, it } from "vitest";
 import { CniError } from "../../../cni/errors.ts";
-import { readPrevResult, toCniResult } from "../../../cni/result.ts";
+import { type CniIp, readPrevResult, toCniResult } from "../../../cni/result.ts";
 import {
   checkVersion,
   compareVersions,
@@ -48,9 +48,32 @@ describe("result per cniVersion", () => {
       const ip = { address: "10.0.1.23/32", gateway: "169.254.1.1", interface: 1 };
       expect(r.ips).toEqual([row.ipVersion ? { version: "4", ...ip } : ip]);
       expect(r.routes).toEqual([{ dst: "0.0.0.0/0", gw: "169.254.1.1" }]);
-      expect(r.interfaces[r.ips[0]!.interface]!.name).toBe("eth0");
+      expect(r.interfaces[(r.ips[0] as CniIp).interface]!["name"]).toBe("eth0");
     });
   }
+
+  it("after an earlier plugin: its result is kept, ours appended, our IP's index shifted (spec: pass prevResult through)", () => {
+    const prev = {
+      cniVersion: "1.0.0",
+      interfaces: [{ name: "lo", sandbox: "/var/run/netns/p1" }],
+      ips: [{ address: "127.0.0.1/8", interface: 0 }],
+      routes: [{ dst: "10.99.0.0/16" }],
+      dns: { nameservers: ["10.0.0.2"] },
+    };
+    const r = toCniResult(add, "1.0.0", prev);
+    expect(r.interfaces.map((i) => i["name"])).toEqual(["lo", "eni0123456789a", "eth0"]);
+    expect(r.ips).toEqual([
+      { address: "127.0.0.1/8", interface: 0 },
+      { address: "10.0.1.23/32", gateway: "169.254.1.1", interface: 2 },
+    ]);
+    expect(r.routes).toEqual([{ dst: "10.99.0.0/16" }, { dst: "0.0.0.0/0", gw: "169.254.1.1" }]);
+    expect(r.dns).toEqual({ nameservers: ["10.0.0.2"] });
+    // CHECK and DEL read it back: our address (on eth0, not the first one), our host veth.
+    expect(readPrevResult(r as unknown as Record<string, unknown>, "eth0")).toEqual({
+      hostInterfaces: ["eni0123456789a"],
+      ip: "10.0.1.23",
+    });
+  });
 });
 
 describe("checkVersion / requireVerbAllowed", () => {

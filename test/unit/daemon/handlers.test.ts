@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { IpamdHandlers } from "../../../ipamd/api/handlers.ts";
+import { vethNameFor } from "../../../ipamd/api/pod-spec.ts";
 import type { IpamdResponse } from "../../../ipamd/api/protocol.ts";
 import { Checkpoint } from "../../../ipamd/datastore/checkpoint.ts";
 import { Datastore } from "../../../ipamd/datastore/datastore.ts";
@@ -12,6 +13,7 @@ import { DurableDatastore } from "../../../ipamd/datastore/durable.ts";
 import { HostnetError, type PodNetworkSpec, type PodPlumbing } from "../../../ipamd/hostnet/types.ts";
 import { silentLogger } from "../../../ipamd/log.ts";
 import { IpamdMetrics } from "../../../ipamd/metrics/metrics.ts";
+import { holdHostPods } from "../../../ipamd/recovery/host-scan.ts";
 import { ENI_1 } from "./eni-fixture.ts";
 import { key, link } from "./request-fixture.ts";
 
@@ -229,6 +231,20 @@ describe("IpamdHandlers", () => {
     });
     expect(ok.ok).toBe(true);
     expect(bad.ok).toBe(false);
+  });
+
+  it("CHECK and DEL find a pod held by a placeholder after a lost checkpoint (never code 3: DEL is still needed)", async () => {
+    ds.addIps("eni-1", ["10.0.1.5"]);
+    // Recovery from host routes: the pod's stable veth name is all that is known.
+    const veth = vethNameFor(link.vethPrefix, pod, key("c1"));
+    expect(holdHostPods(ds, [{ ip: "10.0.1.5", hostVeth: veth }], Date.now())).toHaveLength(1);
+    const req = { v: 1 as const, key: key("c1"), netns: "/x", pod, link };
+    expect(await h.handle({ ...req, op: "check", expectIp: "10.0.1.5" })).toEqual({ ok: true, op: "check" });
+    expect(await h.handle({ ...req, op: "del" })).toEqual({ ok: true, op: "del" });
+    expect(plumbing.dels.map((d) => d.podIp)).toEqual(["10.0.1.5"]);
+    // Released now: CHECK says unknown container.
+    const after = await h.handle({ ...req, op: "check", expectIp: "10.0.1.5" });
+    expect(!after.ok && after.error.code).toBe(3);
   });
 
   it("before recovery finished: ADD is told to retry, STATUS says why", async () => {
