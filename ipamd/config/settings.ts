@@ -2,12 +2,16 @@
 //
 // The AWS VPC CNI's variable names and semantics are kept, so an existing
 // aws-node DaemonSet env works unchanged; our own additions are VPC_CNI_*.
+// AWS VPC CNI variables we do not implement are in aws-compat.ts: refused when
+// they ask for a missing feature, else accepted (and listed in ignoredAwsSettings).
+// Booleans take Go's strconv.ParseBool spellings, as aws-node.
 // Every problem is collected (not just the first) so one restart fixes all.
 // An empty value means "unset", as in aws-node (Helm renders unset values as "").
 
 import { parseRateFraction } from "../../cloud/ec2/options.ts";
 import { DEFAULT_NODE_FRACTION } from "../../cloud/ec2/rate-limit.ts";
 import type { PoolSettings } from "../planner/types.ts";
+import { AWS_VARIABLES, awsVariablesMarkdownTable } from "./aws-compat.ts";
 import {
   isDnsSubdomain,
   type ListenAddress,
@@ -15,6 +19,7 @@ import {
   parseAbsPath,
   parseBool,
   parseCidrList,
+  parseInteger,
   parseLabelKey,
   parseListenAddress,
   parseOneOf,
@@ -22,7 +27,21 @@ import {
   parseWholeNumber,
 } from "./values.ts";
 
+export type { AwsVariable } from "./aws-compat.ts";
+export { AWS_VARIABLES } from "./aws-compat.ts";
 export type { ListenAddress } from "./values.ts";
+
+/** The AWS VPC CNI's default ENIConfig label and annotation (pkg/eniconfig). */
+export const DEFAULT_ENI_CONFIG_LABEL_DEF = "k8s.amazonaws.com/eniConfig";
+export const DEFAULT_ENI_CONFIG_ANNOTATION_DEF = "k8s.amazonaws.com/eniConfig";
+
+/** An AWS VPC CNI variable that was set, is accepted, and does not act here as it does there. */
+export interface IgnoredAwsSetting {
+  name: string;
+  value: string;
+  /** Why it has no (or a different) effect here. */
+  note: string;
+}
 
 export const RANDOMIZE_SNAT_MODES = ["none", "hashrandom", "prng"] as const;
 /** none: plain SNAT; hashrandom: --random; prng: --random-fully (AWS default). */
@@ -37,23 +56,43 @@ export interface Settings {
   minimumIpTarget: number | undefined;
   prefixDelegation: boolean;
   warmPrefixTarget: number;
+  /** undefined when unset, 0 or negative (AWS: "unset or 0 (or lower): not used"). */
   maxEni: number | undefined;
   externalSnat: boolean;
   excludeSnatCidrs: readonly string[];
+  /** AWS_VPC_ENI_MTU: MTU of the ENIs ipamd sets up. */
   mtu: number;
+  /** POD_MTU: MTU of pods' interfaces (veth pair); defaults to AWS_VPC_ENI_MTU. */
+  podMtu: number;
   vethPrefix: string;
   disableNetworkResourceProvisioning: boolean;
+  /** DISABLE_LEAKED_ENI_CLEANUP as set. Use `leakedEniCleanup` to decide. */
+  disableLeakedEniCleanup: boolean;
+  /**
+   * Derived: run the leaked-ENI cleaner. False when DISABLE_LEAKED_ENI_CLEANUP
+   * or DISABLE_NETWORK_RESOURCE_PROVISIONING is true (AWS disableLeakedENICleanup();
+   * its other two cases, IPv6 and IMDS-only mode, are refused at start here).
+   */
+  leakedEniCleanup: boolean;
+  /** DISABLE_METRICS: no Prometheus listener at all. */
+  disableMetrics: boolean;
+  /** DISABLE_INTROSPECTION: no introspection data endpoints (/v1/...). */
+  disableIntrospection: boolean;
   customNetworking: boolean;
   eniConfigLabelDef: string;
   eniConfigAnnotationDef: string;
   randomizeSnat: RandomizeSnat;
   clusterName: string | undefined;
-  // ---- ours ----
+  /** AWS VPC CNI variables set here that are accepted without acting as there (ipamd/config/aws-compat.ts), for a start-up log line. */
+  ignoredAwsSettings: readonly IgnoredAwsSetting[];
+  // ---- ours (some with an AWS VPC CNI alias) ----
+  /** VPC_CNI_IP_COOLDOWN_SECONDS, or its AWS VPC CNI name IP_COOLDOWN_PERIOD. */
   ipCooldownMs: number;
   /** VPC_CNI_ADD_WAIT_SECONDS: longest a refused ADD is held while the pool grows (0: never). */
   addWaitMs: number;
   socketPath: string;
   metricsAddress: ListenAddress;
+  /** VPC_CNI_INTROSPECTION_ADDRESS, or its AWS VPC CNI name INTROSPECTION_BIND_ADDRESS. */
   introspectionAddress: ListenAddress;
   stateDir: string;
   /** `${stateDir}/ipam-checkpoint.json` */
@@ -85,6 +124,8 @@ export interface SettingDoc {
   name: string;
   /** As a user would write it; "" = unset by default. */
   default: string;
+  /** The default depends on another setting: `default` describes it rather than being a value. */
+  derivedDefault?: true;
   meaning: string;
 }
 
@@ -116,13 +157,15 @@ export const SETTINGS_DOC: readonly SettingDoc[] = Object.freeze([
   {
     name: "WARM_PREFIX_TARGET",
     default: "1 with prefix delegation, else 0",
+    derivedDefault: true,
     meaning:
       "Whole free /28 prefixes to keep (prefix delegation only; overridden by WARM_IP_TARGET / MINIMUM_IP_TARGET).",
   },
   {
     name: "MAX_ENI",
     default: "",
-    meaning: "Cap on ENIs per node, below the instance type's limit. Empty = the instance limit.",
+    meaning:
+      "Cap on ENIs per node, below the instance type's limit. Empty, 0 or negative = the instance limit (as the AWS VPC CNI).",
   },
   {
     name: "AWS_VPC_K8S_CNI_EXTERNALSNAT",
@@ -134,7 +177,17 @@ export const SETTINGS_DOC: readonly SettingDoc[] = Object.freeze([
     default: "",
     meaning: "Comma-separated IPv4 CIDRs outside the VPC that pod traffic reaches without SNAT.",
   },
-  { name: "AWS_VPC_ENI_MTU", default: "9001", meaning: "MTU of ENIs and pod interfaces, 576 to 9001." },
+  {
+    name: "AWS_VPC_ENI_MTU",
+    default: "9001",
+    meaning: "MTU of the ENIs, 576 to 9001; also of pod interfaces unless POD_MTU is set.",
+  },
+  {
+    name: "POD_MTU",
+    default: "AWS_VPC_ENI_MTU",
+    derivedDefault: true,
+    meaning: "MTU of pod interfaces (both ends of the veth pair), 576 to 9001.",
+  },
   {
     name: "AWS_VPC_K8S_CNI_VETHPREFIX",
     default: "eni",
@@ -143,7 +196,14 @@ export const SETTINGS_DOC: readonly SettingDoc[] = Object.freeze([
   {
     name: "DISABLE_NETWORK_RESOURCE_PROVISIONING",
     default: "false",
-    meaning: "true: never create, attach or assign in EC2; use only what the node already has.",
+    meaning:
+      "true: never create, attach or assign in EC2; use only what the node already has. Also turns leaked-ENI cleanup off (as the AWS VPC CNI).",
+  },
+  {
+    name: "DISABLE_LEAKED_ENI_CLEANUP",
+    default: "false",
+    meaning:
+      "true: never delete unattached ENIs tagged for this cluster (see VPC_CNI_LEAKED_ENI_DELAY_SECONDS); leave that to one node or to an operator.",
   },
   {
     name: "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG",
@@ -152,13 +212,15 @@ export const SETTINGS_DOC: readonly SettingDoc[] = Object.freeze([
   },
   {
     name: "ENI_CONFIG_LABEL_DEF",
-    default: "topology.kubernetes.io/zone",
-    meaning: "Node label whose value names the ENIConfig (custom networking).",
+    default: "k8s.amazonaws.com/eniConfig",
+    meaning:
+      "Node label whose value names the ENIConfig (custom networking), used when neither the vpc.amazonaws.com/externalEniConfig label nor the ENI_CONFIG_ANNOTATION_DEF annotation is on the node; without any, the ENIConfig named default. One ENIConfig per AZ: set it to topology.kubernetes.io/zone.",
   },
   {
     name: "ENI_CONFIG_ANNOTATION_DEF",
     default: "k8s.amazonaws.com/eniConfig",
-    meaning: "Node annotation naming the ENIConfig (custom networking); wins over the label.",
+    meaning:
+      "Node annotation naming the ENIConfig (custom networking); wins over the ENI_CONFIG_LABEL_DEF label, loses to the vpc.amazonaws.com/externalEniConfig label.",
   },
   {
     name: "AWS_VPC_K8S_CNI_RANDOMIZESNAT",
@@ -177,10 +239,33 @@ export const SETTINGS_DOC: readonly SettingDoc[] = Object.freeze([
     meaning: "The AWS VPC CNI's name for NODE_NAME (its DaemonSet sets it); used when NODE_NAME is unset.",
   },
   {
+    name: "IP_COOLDOWN_PERIOD",
+    default: "30",
+    meaning:
+      "The AWS VPC CNI's name for VPC_CNI_IP_COOLDOWN_SECONDS (seconds, 0 to 3600). Both may be set only to the same value.",
+  },
+  {
+    name: "INTROSPECTION_BIND_ADDRESS",
+    default: "127.0.0.1:61679",
+    meaning:
+      "The AWS VPC CNI's name for VPC_CNI_INTROSPECTION_ADDRESS. Both may be set only to the same address. A unix: socket is not supported.",
+  },
+  {
+    name: "DISABLE_INTROSPECTION",
+    default: "false",
+    meaning:
+      "true: the introspection data endpoints (/v1/...) are off; /healthz stays, for the DaemonSet's probes.",
+  },
+  {
+    name: "DISABLE_METRICS",
+    default: "false",
+    meaning: "true: no Prometheus metrics listener.",
+  },
+  {
     name: "VPC_CNI_IP_COOLDOWN_SECONDS",
     default: "30",
     meaning:
-      "A released address is not handed out again for this long (counts as unavailable, so the pool grows meanwhile).",
+      "A released address is not handed out again for this long (counts as unavailable, so the pool grows meanwhile). AWS VPC CNI name: IP_COOLDOWN_PERIOD.",
   },
   {
     name: "VPC_CNI_ADD_WAIT_SECONDS",
@@ -201,7 +286,8 @@ export const SETTINGS_DOC: readonly SettingDoc[] = Object.freeze([
   {
     name: "VPC_CNI_INTROSPECTION_ADDRESS",
     default: "127.0.0.1:61679",
-    meaning: "Introspection listen address; must be loopback.",
+    meaning:
+      "Introspection listen address (and /healthz, which the DaemonSet probes); must be loopback. AWS VPC CNI name: INTROSPECTION_BIND_ADDRESS.",
   },
   {
     name: "VPC_CNI_STATE_DIR",
@@ -238,7 +324,8 @@ export const SETTINGS_DOC: readonly SettingDoc[] = Object.freeze([
   {
     name: "VPC_CNI_LEAKED_ENI_DELAY_SECONDS",
     default: "600",
-    meaning: "An unattached ENI tagged for this node is deleted once older than this.",
+    meaning:
+      "An unattached ENI a CNI created, tagged for this cluster, is deleted once older than this (unless DISABLE_LEAKED_ENI_CLEANUP or DISABLE_NETWORK_RESOURCE_PROVISIONING).",
   },
   {
     name: "VPC_CNI_STATUS_INTERVAL_SECONDS",
@@ -308,7 +395,41 @@ export function loadSettings(
   const seconds = (name: string, def: number, min = 0, max = DAY_S) => read(name, def, int(min, max)) * 1000;
   const zeroIsUnset = (n: number | undefined) => (n === 0 ? undefined : n);
 
+  /**
+   * One setting under two names (ours and the AWS VPC CNI's): either may be
+   * set; both only to the same value, else the problem names both.
+   */
+  function aliased<T>(
+    ours: string,
+    aws: string,
+    fallback: T,
+    parse: (v: string) => Parsed<T>,
+    same: (a: T, b: T) => boolean,
+  ): T {
+    const a = read<T | undefined>(ours, undefined, parse);
+    const b = read<T | undefined>(aws, undefined, parse);
+    if (a !== undefined && b !== undefined && !same(a, b)) {
+      problems.push({
+        name: ours,
+        value: raw(ours) ?? "",
+        accepts: `the same value as ${aws}=${JSON.stringify(raw(aws))} (its AWS VPC CNI name), or only one of the two set`,
+      });
+    }
+    return a ?? b ?? fallback;
+  }
+  const mtuRange = int(576, 9001);
+  const loopback = (v: string): Parsed<ListenAddress> =>
+    v.trim().startsWith("unix:")
+      ? {
+          ok: false,
+          accepts: "a loopback host:port such as 127.0.0.1:61679 (a unix: socket is not supported)",
+        }
+      : parseListenAddress(v, true);
+
   const prefixDelegation = read("ENABLE_PREFIX_DELEGATION", false, parseBool);
+  const mtu = read("AWS_VPC_ENI_MTU", 9001, mtuRange);
+  const disableNetworkResourceProvisioning = read("DISABLE_NETWORK_RESOURCE_PROVISIONING", false, parseBool);
+  const disableLeakedEniCleanup = read("DISABLE_LEAKED_ENI_CLEANUP", false, parseBool);
   const stateDir = read("VPC_CNI_STATE_DIR", "/var/lib/vpc-cni", parseAbsPath);
   const nodeNameOf = (v: string): Parsed<string | undefined> =>
     isDnsSubdomain(v.trim())
@@ -323,31 +444,63 @@ export function loadSettings(
     minimumIpTarget: zeroIsUnset(read<number | undefined>("MINIMUM_IP_TARGET", undefined, int(0, 100_000))),
     prefixDelegation,
     warmPrefixTarget: read("WARM_PREFIX_TARGET", prefixDelegation ? 1 : 0, int(0, 10_000)),
-    maxEni: read<number | undefined>("MAX_ENI", undefined, int(1, 1000)),
+    maxEni: read<number | undefined>("MAX_ENI", undefined, (v) => {
+      const n = parseInteger(v);
+      if (!n.ok || n.value > 1000)
+        return { ok: false, accepts: "a whole number up to 1000 (0 or less: no cap)" };
+      return { ok: true, value: n.value <= 0 ? undefined : n.value };
+    }),
     externalSnat: read("AWS_VPC_K8S_CNI_EXTERNALSNAT", false, parseBool),
     excludeSnatCidrs: read(
       "AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS",
       Object.freeze([]) as readonly string[],
       parseCidrList,
     ),
-    mtu: read("AWS_VPC_ENI_MTU", 9001, int(576, 9001)),
+    mtu,
+    podMtu: read("POD_MTU", mtu, mtuRange),
     vethPrefix: read("AWS_VPC_K8S_CNI_VETHPREFIX", "eni", parseVethPrefix),
-    disableNetworkResourceProvisioning: read("DISABLE_NETWORK_RESOURCE_PROVISIONING", false, parseBool),
+    disableNetworkResourceProvisioning,
+    disableLeakedEniCleanup,
+    leakedEniCleanup: !disableLeakedEniCleanup && !disableNetworkResourceProvisioning,
+    disableMetrics: read("DISABLE_METRICS", false, parseBool),
+    disableIntrospection: read("DISABLE_INTROSPECTION", false, parseBool),
     customNetworking: read("AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG", false, parseBool),
-    eniConfigLabelDef: read("ENI_CONFIG_LABEL_DEF", "topology.kubernetes.io/zone", parseLabelKey),
-    eniConfigAnnotationDef: read("ENI_CONFIG_ANNOTATION_DEF", "k8s.amazonaws.com/eniConfig", parseLabelKey),
+    eniConfigLabelDef: read("ENI_CONFIG_LABEL_DEF", DEFAULT_ENI_CONFIG_LABEL_DEF, parseLabelKey),
+    eniConfigAnnotationDef: read(
+      "ENI_CONFIG_ANNOTATION_DEF",
+      DEFAULT_ENI_CONFIG_ANNOTATION_DEF,
+      parseLabelKey,
+    ),
     randomizeSnat: read<RandomizeSnat>("AWS_VPC_K8S_CNI_RANDOMIZESNAT", "prng", (v) =>
       parseOneOf(v, RANDOMIZE_SNAT_MODES),
     ),
     clusterName: raw("CLUSTER_NAME")?.trim(),
-    ipCooldownMs: seconds("VPC_CNI_IP_COOLDOWN_SECONDS", 30, 0, 3600),
+    ignoredAwsSettings: Object.freeze(
+      AWS_VARIABLES.flatMap((a): IgnoredAwsSetting[] => {
+        const v = raw(a.name);
+        if (v === undefined) return [];
+        const c = a.check(v);
+        if (!c.ok) {
+          problems.push({ name: a.name, value: v, accepts: c.accepts });
+          return [];
+        }
+        return c.value.note === undefined ? [] : [{ name: a.name, value: v, note: c.value.note }];
+      }),
+    ),
+    ipCooldownMs:
+      aliased("VPC_CNI_IP_COOLDOWN_SECONDS", "IP_COOLDOWN_PERIOD", 30, int(0, 3600), (a, b) => a === b) *
+      1000,
     addWaitMs: seconds("VPC_CNI_ADD_WAIT_SECONDS", 30, 0, 600),
     socketPath: read("VPC_CNI_SOCKET_PATH", "/run/vpc-cni/ipamd.sock", parseAbsPath),
     metricsAddress: read("VPC_CNI_METRICS_ADDRESS", { host: "0.0.0.0", port: 61678 }, (v) =>
       parseListenAddress(v, false),
     ),
-    introspectionAddress: read("VPC_CNI_INTROSPECTION_ADDRESS", { host: "127.0.0.1", port: 61679 }, (v) =>
-      parseListenAddress(v, true),
+    introspectionAddress: aliased(
+      "VPC_CNI_INTROSPECTION_ADDRESS",
+      "INTROSPECTION_BIND_ADDRESS",
+      { host: "127.0.0.1", port: 61679 },
+      loopback,
+      (a, b) => a.host === b.host && a.port === b.port,
     ),
     stateDir,
     checkpointPath: `${stateDir === "/" ? "" : stateDir}/ipam-checkpoint.json`,
@@ -395,11 +548,26 @@ export function toPoolSettings(s: Settings): PoolSettings {
   };
 }
 
-/** The README's settings table, generated from SETTINGS_DOC (so docs and parser cannot drift). */
-export function settingsMarkdownTable(): string {
+/** The table of the settings ipamd implements, generated from SETTINGS_DOC (so docs and parser cannot drift). */
+export function implementedSettingsTable(): string {
   const esc = (s: string) => s.replaceAll("|", "\\|");
   const rows = SETTINGS_DOC.map(
     (d) => `| \`${d.name}\` | ${d.default === "" ? "unset" : `\`${esc(d.default)}\``} | ${esc(d.meaning)} |`,
   );
   return ["| Variable | Default | Meaning |", "|---|---|---|", ...rows].join("\n");
+}
+
+/**
+ * The README's whole generated settings block (scripts/readme-settings.ts puts
+ * it between the markers): the settings implemented, then the AWS VPC CNI
+ * variables that are not (ipamd/config/aws-compat.ts).
+ */
+export function settingsMarkdownTable(): string {
+  return [
+    implementedSettingsTable(),
+    "",
+    "AWS VPC CNI variables not implemented here: what happens when an aws-node env sets them.",
+    "",
+    awsVariablesMarkdownTable(),
+  ].join("\n");
 }

@@ -2,17 +2,29 @@
 // sentence saying what is accepted; settings.ts adds the variable name and the
 // raw value, so every message a user sees names all three.
 
+import { vethPrefixProblem } from "../api/protocol.ts";
+
 export type Parsed<T> = { ok: true; value: T } | { ok: false; accepts: string };
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const bad = <T>(accepts: string): Parsed<T> => ({ ok: false, accepts });
 
-/** AWS style booleans: "true" / "false" (any case). "1", "yes", "on" are refused rather than guessed. */
+/** The spellings Go's strconv.ParseBool accepts, which the AWS VPC CNI parses its booleans with. */
+export const GO_BOOL_TRUE = ["1", "t", "T", "TRUE", "true", "True"] as const;
+export const GO_BOOL_FALSE = ["0", "f", "F", "FALSE", "false", "False"] as const;
+const BOOL_ACCEPTS =
+  "true or false (or 1, t, T, TRUE, True / 0, f, F, FALSE, False, as Go's strconv.ParseBool)";
+
+/**
+ * Booleans as the AWS VPC CNI reads them (Go's strconv.ParseBool): exactly
+ * those twelve spellings, surrounding blanks ignored. "yes", "on", "tRuE" are
+ * refused rather than guessed (the AWS VPC CNI would silently use the default).
+ */
 export function parseBool(raw: string): Parsed<boolean> {
-  const v = raw.trim().toLowerCase();
-  if (v === "true") return ok(true);
-  if (v === "false") return ok(false);
-  return bad("true or false");
+  const v = raw.trim();
+  if ((GO_BOOL_TRUE as readonly string[]).includes(v)) return ok(true);
+  if ((GO_BOOL_FALSE as readonly string[]).includes(v)) return ok(false);
+  return bad(BOOL_ACCEPTS);
 }
 
 /** Decimal integer in [min, max]. No signs, no exponents, no hex: "1e3" in a pod spec is a typo, not 1000. */
@@ -22,6 +34,14 @@ export function parseWholeNumber(raw: string, min: number, max: number): Parsed<
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < min || n > max) return bad(`a whole number from ${min} to ${max}`);
   return ok(n);
+}
+
+/** Decimal integer with an optional sign, as Go's strconv.Atoi reads it ("+3", "-1"); no exponents, no hex. */
+export function parseInteger(raw: string): Parsed<number> {
+  const v = raw.trim();
+  const n = Number(v);
+  if (!/^[+-]?[0-9]+$/.test(v) || !Number.isSafeInteger(n)) return bad("a whole number");
+  return ok(n === 0 ? 0 : n); // no -0
 }
 
 export function parseIpv4(raw: string): number | undefined {
@@ -94,18 +114,16 @@ export function parseAbsPath(raw: string): Parsed<string> {
   return ok(v.length > 1 ? v.replace(/\/+$/, "") : v);
 }
 
-const RESERVED_VETH_PREFIXES = ["eth", "lo", "vlan"];
-
 /**
  * Host veth names are <prefix><hash> and must fit IFNAMSIZ (15 chars); AWS caps
  * the prefix at 4 characters and refuses names that collide with real devices.
+ * The rule is the plugin's too (protocol.ts): render-conflist.sh copies this
+ * setting into the conflist, where the plugin checks it at every ADD.
  */
 export function parseVethPrefix(raw: string): Parsed<string> {
   const v = raw.trim();
-  const accepts = `1 to 4 letters, digits, "_" or "-", not ${RESERVED_VETH_PREFIXES.map((p) => `"${p}"`).join(", ")}`;
-  if (!/^[A-Za-z0-9_-]{1,4}$/.test(v)) return bad(accepts);
-  if (RESERVED_VETH_PREFIXES.includes(v)) return bad(accepts);
-  return ok(v);
+  const problem = vethPrefixProblem(v);
+  return problem === undefined ? ok(v) : bad(problem);
 }
 
 /** A Kubernetes label key: optional DNS-subdomain prefix and "/", then a name of up to 63 characters. */

@@ -1,10 +1,16 @@
 // Reads this node's Node object and, with custom networking, resolves the
 // ENIConfig that says which subnet and security groups its new ENIs use,
-// choosing the ENIConfig the way the AWS VPC CNI does:
-//   1. the annotation k8s.amazonaws.com/eniConfig (ENI_CONFIG_ANNOTATION_DEF),
-//   2. else the label named by ENI_CONFIG_LABEL_DEF (we default to
-//      topology.kubernetes.io/zone: one ENIConfig per AZ, named after it),
-//   3. else an ENIConfig named "default".
+// choosing the ENIConfig exactly as the AWS VPC CNI does
+// (pkg/eniconfig GetNodeSpecificENIConfigName):
+//   1. the label vpc.amazonaws.com/externalEniConfig (managed out of band),
+//   2. else the annotation named by ENI_CONFIG_ANNOTATION_DEF
+//      (default k8s.amazonaws.com/eniConfig),
+//   3. else the label named by ENI_CONFIG_LABEL_DEF (default
+//      k8s.amazonaws.com/eniConfig; topology.kubernetes.io/zone gives one
+//      ENIConfig per AZ, named after it),
+//   4. else the ENIConfig named "default".
+// A key that is present wins even with an empty value, as there (the lookup
+// of the ENIConfig "" then fails, naming the key that chose it).
 
 import type { CoreApi, CustomObjectsApi } from "./client.ts";
 import {
@@ -19,7 +25,10 @@ export const ENICONFIG_GROUP = "crd.k8s.amazonaws.com";
 export const ENICONFIG_VERSION = "v1alpha1";
 export const ENICONFIG_PLURAL = "eniconfigs";
 export const DEFAULT_ENI_CONFIG_ANNOTATION = "k8s.amazonaws.com/eniConfig";
-export const DEFAULT_ENI_CONFIG_LABEL = "topology.kubernetes.io/zone";
+export const DEFAULT_ENI_CONFIG_LABEL = "k8s.amazonaws.com/eniConfig";
+/** Set out of band (by kubelet or a provisioner); the source of truth when present. */
+export const EXTERNAL_ENI_CONFIG_LABEL = "vpc.amazonaws.com/externalEniConfig";
+export const DEFAULT_ENI_CONFIG_NAME = "default";
 export const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
 const LEGACY_INSTANCE_TYPE_LABEL = "beta.kubernetes.io/instance-type";
 
@@ -74,11 +83,21 @@ export async function readNodeInfo(core: CoreApi, nodeName: string): Promise<Nod
 export function selectEniConfig(node: NodeInfo, s: EniConfigSelectionSettings = {}): EniConfigSelection {
   const annotation = s.annotationDef || DEFAULT_ENI_CONFIG_ANNOTATION;
   const label = s.labelDef || DEFAULT_ENI_CONFIG_LABEL;
-  const byAnnotation = node.annotations[annotation];
-  if (byAnnotation) return { name: byAnnotation, selectedBy: `annotation ${annotation}` };
-  const byLabel = node.labels[label];
-  if (byLabel) return { name: byLabel, selectedBy: `label ${label}` };
-  return { name: "default", selectedBy: `no ${annotation} annotation or ${label} label: fallback name` };
+  const has = (m: Record<string, string>, k: string) => Object.hasOwn(m, k);
+  if (has(node.labels, EXTERNAL_ENI_CONFIG_LABEL)) {
+    return {
+      name: node.labels[EXTERNAL_ENI_CONFIG_LABEL]!,
+      selectedBy: `label ${EXTERNAL_ENI_CONFIG_LABEL}`,
+    };
+  }
+  if (has(node.annotations, annotation)) {
+    return { name: node.annotations[annotation]!, selectedBy: `annotation ${annotation}` };
+  }
+  if (has(node.labels, label)) return { name: node.labels[label]!, selectedBy: `label ${label}` };
+  return {
+    name: DEFAULT_ENI_CONFIG_NAME,
+    selectedBy: `no ${EXTERNAL_ENI_CONFIG_LABEL} label, ${annotation} annotation or ${label} label: fallback name`,
+  };
 }
 
 const SUBNET_RE = /^subnet-[0-9a-f]+$/;
@@ -107,6 +126,10 @@ export async function resolveEniConfig(
   custom: CustomObjectsApi,
   sel: EniConfigSelection,
 ): Promise<EniConfigSpec> {
+  // An empty name (the key is on the node, with no value) names no object; a GET
+  // with it would be a LIST. Not found, as for the AWS VPC CNI.
+  if (sel.name === "")
+    throw new EniConfigNotFoundError(sel.name, sel.selectedBy, await existingEniConfigs(custom));
   let obj: unknown;
   try {
     obj = await custom.getClusterCustomObject({

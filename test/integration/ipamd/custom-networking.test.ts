@@ -20,9 +20,14 @@ describe.skipIf(!canUseNetns)("custom networking (ENIConfig) against the stand-i
       timeScale: 0.01,
       kubernetes: true,
       startIpamd: false,
-      env: { AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: "true", VPC_CNI_RECONCILE_INTERVAL_SECONDS: "5" },
+      env: {
+        AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: "true",
+        // One ENIConfig per AZ, named after it (the AWS default key is k8s.amazonaws.com/eniConfig).
+        ENI_CONFIG_LABEL_DEF: "topology.kubernetes.io/zone",
+        VPC_CNI_RECONCILE_INTERVAL_SECONDS: "5",
+      },
     });
-    // One ENIConfig per AZ, named after it (ENI_CONFIG_LABEL_DEF default: topology.kubernetes.io/zone).
+    // The harness labels each node with its subnet's AZ; the ENIConfig is named after it.
     const zone = (
       c.kube!.api.store.get("/v1/nodes", undefined, "cn")!.metadata as {
         labels: Record<string, string>;

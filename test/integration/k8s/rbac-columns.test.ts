@@ -62,10 +62,12 @@ beforeAll(async () => {
 
   // A full ipamd/k8s session: every module, every call path.
   const node = await readNodeInfo(clients.core, "node-a");
-  await resolveEniConfig(clients.custom, selectEniConfig(node));
-  await resolveEniConfig(clients.custom, selectEniConfig(await readNodeInfo(clients.core, "node-x"))).catch(
-    () => {},
-  );
+  const byZone = { labelDef: "topology.kubernetes.io/zone" }; // ENI_CONFIG_LABEL_DEF
+  await resolveEniConfig(clients.custom, selectEniConfig(node, byZone));
+  await resolveEniConfig(
+    clients.custom,
+    selectEniConfig(await readNodeInfo(clients.core, "node-x"), byZone),
+  ).catch(() => {});
   const watcher = new PodWatcher(clients, { nodeName: "node-a" });
   watcher.start();
   await watcher.waitForSync(5000);

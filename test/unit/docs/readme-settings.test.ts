@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { SETTINGS_DOC } from "../../../ipamd/config/settings.ts";
+import { AWS_VARIABLES, SETTINGS_DOC } from "../../../ipamd/config/settings.ts";
 import { withSettingsTable } from "../../../scripts/readme-settings.ts";
 
 describe("README settings table", () => {
@@ -10,7 +10,8 @@ describe("README settings table", () => {
     expect(withSettingsTable(readme)).toBe(readme);
   });
 
-  it("names every setting the daemon reads", () => {
+  it("names every setting the daemon reads, and every AWS VPC CNI variable it does not implement", () => {
     for (const d of SETTINGS_DOC) expect(readme).toContain(`\`${d.name}\``);
+    for (const v of AWS_VARIABLES) expect(readme).toContain(`| \`${v.name}\` |`);
   });
 });
