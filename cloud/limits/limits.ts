@@ -14,7 +14,8 @@ export const HIGH_CPU_THRESHOLD = 30;
 
 /**
  * What ipamd plans with: the ENIs of the default network card (ipamd only
- * attaches to that card), optionally lowered by MAX_ENI.
+ * attaches to that card), optionally lowered by MAX_ENI (the card's own limit
+ * stays in instanceMaxEnis).
  */
 export function instanceLimits(info: InstanceTypeInfo, opts: { maxEni?: number } = {}): InstanceLimits {
   const card = info.networkCards.find((c) => c.index === info.defaultNetworkCardIndex);
@@ -23,6 +24,7 @@ export function instanceLimits(info: InstanceTypeInfo, opts: { maxEni?: number }
   return {
     instanceType: info.instanceType,
     maxEnis,
+    instanceMaxEnis: cardEnis,
     ipv4PerEni: info.ipv4PerEni,
     // /28 prefixes need the Nitro system; bare-metal instances are Nitro
     // hardware although DescribeInstanceTypes reports no hypervisor.

@@ -21,6 +21,19 @@ export interface PoolState {
   podsOnPrimaryEni: boolean;
   pendingDemand: number;
   lastScaleDownMs: number;
+  /**
+   * The node's max pods (Kubernetes: Node status.capacity.pods): growth stops
+   * once the pool holds this many addresses (see PlannerInput.maxPods).
+   * Undefined = no cap. May be updated at any time; each plan reads it.
+   */
+  maxPods?: number;
+  /**
+   * Card-0 device indexes of attached ENIs ipamd does not use (see
+   * PlannerInput.reservedDeviceIndexes). The pool loop refreshes it at every
+   * resync; seed it at start (recovery/observe.ts reservedDeviceIndexes) so
+   * the first round knows them too. Undefined = none known.
+   */
+  reservedDeviceIndexes?: readonly number[];
 }
 
 /** How long a refused ADD counts as a pod waiting (kubelet retries well within this). */
@@ -55,6 +68,8 @@ export function plannerInput(s: PoolState, enis: PlannerEni[], nowMs: number): P
     pendingDemand: Math.max(0, s.pendingDemand),
     lastScaleDownMs: s.lastScaleDownMs,
     podsOnPrimaryEni: s.podsOnPrimaryEni,
+    ...(s.maxPods === undefined ? {} : { maxPods: s.maxPods }),
+    ...(s.reservedDeviceIndexes === undefined ? {} : { reservedDeviceIndexes: [...s.reservedDeviceIndexes] }),
   };
 }
 
@@ -157,25 +172,28 @@ export function targetsInFlightEni(a: PlanAction): boolean {
   );
 }
 
-/** Pods the node can address at its limit: pod ENIs × slots × (16 with prefixes). */
-export function maxPodAddresses(s: Pick<PoolState, "limits" | "settings" | "podsOnPrimaryEni">): number {
+type LimitView = Pick<PoolState, "limits" | "settings" | "podsOnPrimaryEni" | "reservedDeviceIndexes">;
+
+/** ENIs ipamd may hold: the instance's (MAX_ENI applied) less those it does not manage. */
+export function usableEnis(s: LimitView): number {
   const enis = Math.min(s.limits.maxEnis, s.settings.maxEni ?? Number.POSITIVE_INFINITY);
-  const podEnis = Math.max(0, enis - (s.podsOnPrimaryEni ? 0 : 1));
+  return Math.max(0, enis - (s.reservedDeviceIndexes?.length ?? 0));
+}
+
+/** Pods the node can address at its limit: pod ENIs × slots × (16 with prefixes). */
+export function maxPodAddresses(s: LimitView): number {
+  const podEnis = Math.max(0, usableEnis(s) - (s.podsOnPrimaryEni ? 0 : 1));
   return podEnis * Math.max(0, s.limits.ipv4PerEni - 1) * (s.settings.prefixDelegation ? 16 : 1);
 }
 
-export function poolSnapshot(
-  c: PoolCounts,
-  s: Pick<PoolState, "limits" | "settings" | "podsOnPrimaryEni">,
-  last: PlanResult | undefined,
-): PoolSnapshot {
+export function poolSnapshot(c: PoolCounts, s: LimitView, last: PlanResult | undefined): PoolSnapshot {
   return {
     total: c.total,
     assigned: c.assigned,
     available: c.available,
     cooldown: c.cooldown,
     enis: c.enis,
-    maxEnis: Math.min(s.limits.maxEnis, s.settings.maxEni ?? Number.POSITIVE_INFINITY),
+    maxEnis: usableEnis(s),
     prefixes: c.prefixes,
     deficit: last?.deficit ?? 0,
     maxAddresses: maxPodAddresses(s),

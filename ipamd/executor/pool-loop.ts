@@ -17,7 +17,7 @@ import type { Logger } from "../log.ts";
 import type { IpamdMetrics } from "../metrics/metrics.ts";
 import { exhaustionReason, plan } from "../planner/plan.ts";
 import type { PlanAction, PlannerInput, PlanResult, Shortfall } from "../planner/types.ts";
-import type { Observation } from "../recovery/observe.ts";
+import { dropKnownUnmanaged, type Observation } from "../recovery/observe.ts";
 import { ActionBatch } from "./batch.ts";
 import type { EniHost } from "./eni-host.ts";
 import type { ActionDone, Changed, Executor } from "./executor.ts";
@@ -113,6 +113,8 @@ export class PoolLoop {
   /** Held ADDs waiting for the pool to change (see changed()). */
   readonly #changeWaiters = new Set<() => void>();
   #subnetReadMs: number | undefined;
+  /** ENIs tagged no_manage when EC2 last answered: kept out when a resync has IMDS alone. */
+  #unmanaged = new Set<string>();
 
   constructor(d: PoolLoopDeps) {
     this.#d = d;
@@ -338,7 +340,9 @@ export class PoolLoop {
     const { ds, log, state } = this.#d;
     const now = this.#now();
     await this.#d.sweep?.().catch((e: unknown) => log.warn({ err: (e as Error).message }, "sweep failed"));
-    const obs = await this.#d.observe();
+    const seen = await this.#d.observe();
+    if (!seen.imdsOnly) this.#unmanaged = new Set(seen.unmanaged ?? []);
+    const obs = dropKnownUnmanaged(seen, this.#unmanaged);
     const trusted = trustObservation(
       obs.pool,
       this.#currentView(),
@@ -346,6 +350,11 @@ export class PoolLoop {
       now,
       OBSERVATION_TRUST_WINDOW_MS,
     );
+    if (obs.reservedDeviceIndexes !== undefined) {
+      // Not an ENI the datastore keeps (one ipamd just created, IMDS lagging).
+      const ours = new Set(trusted.map((e) => e.deviceIndex));
+      state.reservedDeviceIndexes = obs.reservedDeviceIndexes.filter((i) => !ours.has(i));
+    }
     const before = new Map(ds.enis().map((e) => [e.id, e]));
     const report = reconcile(ds, trusted);
     await followOnHost(this.#d, report, before);

@@ -2,7 +2,17 @@
 // why an ADD found no address. The CNI plugin shows these verbatim (kubectl
 // describe pod), so they say what limit bit and by how much. Pure.
 
-import { eniPool, maxEnis, type Pool, PREFIX_SIZE, podEnisOf, slotsPerEni, sumPools } from "./pool.ts";
+import {
+  eniPool,
+  foreignEnis,
+  instanceMaxEnis,
+  maxEnis,
+  type Pool,
+  PREFIX_SIZE,
+  podEnisOf,
+  slotsPerEni,
+  sumPools,
+} from "./pool.ts";
 import type { PlannerInput, PlanResult, ShortfallCause } from "./types.ts";
 
 function perEniText(input: PlannerInput): string {
@@ -18,22 +28,27 @@ export function describeShortfall(
 ): string {
   const onPrimary = input.podsOnPrimaryEni ?? true;
   const cap = maxEnis(input);
-  const podEniCap = Math.max(0, cap - (onPrimary ? 0 : 1));
+  const foreign = foreignEnis(input);
+  const podEniCap = Math.max(0, cap - (onPrimary ? 0 : 1) - foreign);
   const perEniAddrs = slotsPerEni(input) * (input.settings.prefixDelegation ? PREFIX_SIZE : 1);
   const maxAddrs = podEniCap * perEniAddrs;
   const usage = `${pool.assigned} assigned, ${pool.cooldown} cooling down, ${pool.free} free; ${missing} more wanted`;
   const primaryNote = onPrimary ? "" : ", the primary ENI not used for pods (custom networking)";
+  const foreignNote =
+    foreign === 0
+      ? ""
+      : `, ${foreign} more attached ENI${foreign === 1 ? "" : "s"} ipamd does not manage (no_manage tag, or attaching / detaching)`;
   switch (cause) {
     case "instance-limit":
       return (
         `node holds ${pool.held} of its ${maxAddrs} pod addresses ` +
-        `(${podEniCap} ENIs × ${perEniText(input)}, ${input.limits.instanceType} limit${primaryNote}): ${usage}`
+        `(${podEniCap} ENIs × ${perEniText(input)}, ${input.limits.instanceType} limit${primaryNote}${foreignNote}): ${usage}`
       );
     case "max-eni":
       return (
         `node holds ${pool.held} of its ${maxAddrs} pod addresses ` +
-        `(MAX_ENI=${cap} of the ${input.limits.instanceType}'s ${input.limits.maxEnis} ENIs, ` +
-        `${podEniCap} ENIs × ${perEniText(input)}${primaryNote}): ${usage}`
+        `(MAX_ENI=${cap} of the ${input.limits.instanceType}'s ${instanceMaxEnis(input)} ENIs, ` +
+        `${podEniCap} ENIs × ${perEniText(input)}${primaryNote}${foreignNote}): ${usage}`
       );
     case "subnet-backoff": {
       const secs = Math.ceil(((input.subnet.exhaustedUntilMs ?? input.nowMs) - input.nowMs) / 1000);
@@ -63,6 +78,8 @@ export function exhaustionReason(input: PlannerInput, result: PlanResult): strin
     return n;
   }, 0);
   if (adding > 0) parts.push(`the pool is adding ${adding} addresses`);
+  else if (input.maxPods !== undefined && pool.held >= input.maxPods)
+    parts.push(`the pool holds the node's max pods (${input.maxPods}) and grows no further`);
   else parts.push("the pool is not growing yet");
   return `no free pod address on this node (${pool.assigned} of ${pool.held} assigned): ${parts.join("; ")}`;
 }

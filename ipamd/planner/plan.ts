@@ -6,16 +6,27 @@
 // the create call. In WARM_ENI_TARGET mode ENIs are filled whole (as the AWS
 // VPC CNI does); in the other modes exactly the deficit is asked for.
 //
-// Limits never exceeded: min(instance ENIs, MAX_ENI) ENIs, ipv4PerEni - 1
-// slots per ENI (a /28 takes one), and the subnet's known free addresses.
+// Limits never exceeded: min(instance ENIs, MAX_ENI) ENIs, the reserved
+// device indexes (ENIs ipamd does not manage) included, ipv4PerEni - 1 slots
+// per ENI (a /28 takes one), and the subnet's known free addresses.
+//
+// Max pods (input.maxPods): growth stops once the pool holds that many pod
+// addresses (AWS: TotalIPs >= maxPods, cooling addresses included), and one
+// plan grows no further than reaching it: WARM_ENI_TARGET fills ENIs whole, so
+// the last ENI may pass it, as AWS's does; prefixes come whole; with
+// WARM_IP_TARGET / MINIMUM_IP_TARGET exactly up to it. Nothing is released for
+// the cap. Pods waiting beyond it (kubelet never runs more than max pods; they
+// wait for cooling addresses) do not lift it.
 
 import { describeShortfall } from "./explain.ts";
 import {
   deficitAddresses,
   eniPool,
+  maxEniBinds,
   maxEnis,
   minusPool,
   neededUnits,
+  occupiedIndexes,
   type Pool,
   PREFIX_SIZE,
   podEnisOf,
@@ -32,9 +43,27 @@ export function plan(input: PlannerInput): PlanResult {
   const podEnis = podEnisOf(input);
   const pool = sumPools(podEnis.map(eniPool));
   const pending = Math.max(0, input.pendingDemand);
-  const units = neededUnits(settings, pool, pending, perEni);
+  const units = capAtMaxPods(input, pool, neededUnits(settings, pool, pending, perEni));
   if (units > 0) return grow(input, podEnis, pool, units);
+  // At max pods with targets unmet, shrink() finds nothing to free either.
   return { actions: shrink(input, podEnis, pool), deficit: 0 };
+}
+
+/** Pod addresses the pool may still gain before it holds max pods (Infinity without a cap). */
+function roomBelowMaxPods(input: PlannerInput, pool: Pool): number {
+  return input.maxPods === undefined ? Number.POSITIVE_INFINITY : input.maxPods - pool.held;
+}
+
+/**
+ * The growth units the max-pods cap leaves: none at the cap, else no more
+ * than reach it (in WARM_ENI_TARGET mode units are addresses, and grow()
+ * fills ENIs whole, so the ENI that reaches the cap is still filled whole).
+ */
+function capAtMaxPods(input: PlannerInput, pool: Pool, units: number): number {
+  const room = roomBelowMaxPods(input, pool);
+  if (units === 0 || room === Number.POSITIVE_INFINITY) return units;
+  if (room <= 0) return 0;
+  return Math.min(units, Math.ceil(room / unitSize(input.settings)));
 }
 
 function usedSlots(e: PlannerEni): number {
@@ -79,8 +108,9 @@ function grow(input: PlannerInput, podEnis: PlannerEni[], pool: Pool, units: num
   }
 
   const eniCap = maxEnis(input);
-  const usedIndexes = new Set(input.enis.map((e) => e.deviceIndex));
-  let eniCount = input.enis.length;
+  const usedIndexes = occupiedIndexes(input);
+  const attached = usedIndexes.size;
+  let eniCount = attached;
   let nextIndex = 1;
   while (left > 0 && eniCount < eniCap && perEni > 0) {
     const n = afford(subnet.id, fillWhole ? perEni : Math.min(left, perEni), 1);
@@ -99,19 +129,20 @@ function grow(input: PlannerInput, podEnis: PlannerEni[], pool: Pool, units: num
     left -= n;
   }
 
-  const deficit = deficitAddresses(settings, pool, Math.max(0, input.pendingDemand), perEni);
+  const deficit = Math.min(
+    deficitAddresses(settings, pool, Math.max(0, input.pendingDemand), perEni),
+    roomBelowMaxPods(input, pool),
+  );
   if (left <= 0) return { actions, deficit };
 
   // Which limit bit? If the node could not hold the units even with an
   // unlimited subnet, the ENI/slot limit is the cause the user must act on.
   const capacity =
     podEnis.reduce((s, e) => s + Math.max(0, perEni - usedSlots(e)), 0) +
-    Math.max(0, eniCap - input.enis.length) * perEni;
+    Math.max(0, eniCap - attached) * perEni;
   let cause: ShortfallCause;
-  if (capacity < units || !blockedBySubnet) {
-    cause =
-      settings.maxEni !== undefined && settings.maxEni < input.limits.maxEnis ? "max-eni" : "instance-limit";
-  } else cause = backoff ? "subnet-backoff" : "subnet-full";
+  if (capacity < units || !blockedBySubnet) cause = maxEniBinds(input) ? "max-eni" : "instance-limit";
+  else cause = backoff ? "subnet-backoff" : "subnet-full";
   const missing = left * unit;
   return {
     actions,
@@ -181,5 +212,6 @@ function shrink(input: PlannerInput, podEnis: PlannerEni[], pool: Pool): PlanAct
 }
 
 export { poolConfigProblem } from "./check.ts";
+export { type EffectiveSettings, effectivePoolSettings } from "./effective.ts";
 export { describeShortfall, exhaustionReason } from "./explain.ts";
 export { maxEnis, PREFIX_SIZE, slotsPerEni } from "./pool.ts";

@@ -9,6 +9,12 @@
 // - else with prefix delegation: WARM_PREFIX_TARGET whole free /28s (a prefix
 //   with any address assigned or cooling is not free; AWS GetFreePrefixes).
 // - else WARM_ENI_TARGET: free >= WARM_ENI_TARGET x (ipv4PerEni - 1).
+// - WARM_ENI_TARGET=0 (or WARM_PREFIX_TARGET=0) still keeps the pool from
+//   being empty: no free address at all is too low (AWS isDatastorePoolTooLow:
+//   `warmTarget == 0 && available == 0`), i.e. one free address is kept (after
+//   the waiting pods have theirs), which these modes add as a whole ENI's worth
+//   (or one /28). Not with WARM_IP_TARGET / MINIMUM_IP_TARGET set: AWS then
+//   looks at their shortfall alone (MINIMUM_IP_TARGET alone may leave 0 free).
 // Deliberate difference from AWS (aws/amazon-vpc-cni-k8s#2896): "free" never
 // includes addresses in cooldown, so cooling addresses make the pool GROW
 // instead of blocking it. Pods waiting (pendingDemand) add to every target.
@@ -89,6 +95,26 @@ export function maxEnis(input: Pick<PlannerInput, "limits" | "settings">): numbe
   return cap === undefined ? input.limits.maxEnis : Math.min(cap, input.limits.maxEnis);
 }
 
+/** The instance type's own ENI limit (card 0), before MAX_ENI. */
+export function instanceMaxEnis(input: Pick<PlannerInput, "limits">): number {
+  return input.limits.instanceMaxEnis ?? input.limits.maxEnis;
+}
+
+/** Whether MAX_ENI, not the instance type, sets the ENI limit. */
+export function maxEniBinds(input: Pick<PlannerInput, "limits" | "settings">): boolean {
+  return maxEnis(input) < instanceMaxEnis(input);
+}
+
+/** Device indexes taken on card 0: the pool's ENIs and the reserved ones (each once). */
+export function occupiedIndexes(input: Pick<PlannerInput, "enis" | "reservedDeviceIndexes">): Set<number> {
+  return new Set([...input.enis.map((e) => e.deviceIndex), ...(input.reservedDeviceIndexes ?? [])]);
+}
+
+/** Reserved indexes that no pool ENI has: attached ENIs ipamd does not use. */
+export function foreignEnis(input: Pick<PlannerInput, "enis" | "reservedDeviceIndexes">): number {
+  return occupiedIndexes(input).size - new Set(input.enis.map((e) => e.deviceIndex)).size;
+}
+
 export function unitSize(s: PoolSettings): number {
   return s.prefixDelegation ? PREFIX_SIZE : 1;
 }
@@ -100,7 +126,10 @@ export function deficitAddresses(s: PoolSettings, pool: Pool, pending: number, p
     const needFree = Math.max((s.warmIpTarget ?? 0) + pending, (s.minimumIpTarget ?? 0) - pool.assigned);
     return Math.max(0, needFree - pool.free);
   }
-  if (mode === "eni") return Math.max(0, s.warmEniTarget * perEni + pending - pool.free);
+  if (mode === "eni") {
+    const warm = s.warmEniTarget === 0 ? 1 : s.warmEniTarget * perEni;
+    return Math.max(0, warm + pending - pool.free);
+  }
   return neededUnits(s, pool, pending, perEni) * PREFIX_SIZE;
 }
 
@@ -112,7 +141,10 @@ export function neededUnits(s: PoolSettings, pool: Pool, pending: number, perEni
     // rest need whole prefixes, and WARM_PREFIX_TARGET whole ones stay free after.
     const partlyFree = pool.free - pool.wholeFreePrefixes * PREFIX_SIZE;
     const beyond = Math.max(0, pending - partlyFree);
-    return Math.max(0, s.warmPrefixTarget + Math.ceil(beyond / PREFIX_SIZE) - pool.wholeFreePrefixes);
+    const short = Math.max(0, s.warmPrefixTarget + Math.ceil(beyond / PREFIX_SIZE) - pool.wholeFreePrefixes);
+    if (s.warmPrefixTarget > 0) return short;
+    // WARM_PREFIX_TARGET=0: one free address left once the waiting pods have theirs.
+    return Math.max(short, Math.ceil(Math.max(0, pending + 1 - pool.free) / PREFIX_SIZE));
   }
   const addrs = deficitAddresses(s, pool, pending, perEni);
   return s.prefixDelegation ? Math.ceil(addrs / PREFIX_SIZE) : addrs;

@@ -79,6 +79,22 @@ export interface PlannerInput {
    * still counts against the ENI limit). Default true.
    */
   podsOnPrimaryEni?: boolean;
+  /**
+   * The node's max pods (Kubernetes: the Node's status.capacity.pods, i.e.
+   * kubelet's --max-pods). Growth stops once the pool holds this many pod
+   * addresses, cooling ones included, as the AWS VPC CNI's
+   * isDatastorePoolTooLow does (TotalIPs >= maxPods); nothing is released for
+   * it. Undefined = no cap.
+   */
+  maxPods?: number;
+  /**
+   * Device indexes (network card 0) of attached ENIs that are not in `enis`:
+   * tagged node.k8s.amazonaws.com/no_manage=true, or not (yet / any more) seen
+   * by both IMDS and EC2. They count against the ENI limit and are never
+   * chosen for a new ENI (AWS hasRoomForEni: maxENI - unmanagedENI). An index
+   * also in `enis` counts once. Default none.
+   */
+  reservedDeviceIndexes?: readonly number[];
 }
 
 export type PlanAction =

@@ -21,6 +21,30 @@ export interface Observation {
   skipped: { eniId: string; why: string }[];
   /** EC2's view was unavailable: the pool is IMDS's view alone. */
   imdsOnly: boolean;
+  /** ENIs tagged no_manage=true (EC2's view; none known when imdsOnly). */
+  unmanaged?: string[];
+  /**
+   * Device indexes on network card 0 of attached ENIs not in `pool` (tagged
+   * no_manage, or not yet / no longer seen by both sources), ascending: they
+   * count against the ENI limit and a new ENI must not take them (the
+   * planner's reservedDeviceIndexes).
+   */
+  reservedDeviceIndexes?: number[];
+}
+
+/**
+ * Device indexes on network card 0 that IMDS shows taken by ENIs other than
+ * `poolEniIds`, ascending. At start-up: IMDS's ENIs and the datastore's ENIs
+ * after recovery give the planner's reservedDeviceIndexes before any resync.
+ */
+export function reservedDeviceIndexes(
+  imdsEnis: readonly Pick<ImdsEni, "interfaceId" | "deviceNumber" | "networkCard">[],
+  poolEniIds: Iterable<string>,
+): number[] {
+  const pool = new Set(poolEniIds);
+  const out = new Set<number>();
+  for (const m of imdsEnis) if (m.networkCard === 0 && !pool.has(m.interfaceId)) out.add(m.deviceNumber);
+  return [...out].sort((a, b) => a - b);
 }
 
 function attachedAt(e: NetworkInterface | undefined, nowMs: number): number {
@@ -36,7 +60,13 @@ export function combineViews(
   nowMs: number,
 ): Observation {
   const byId = new Map((ec2Enis ?? []).map((e) => [e.id, e]));
-  const out: Observation = { pool: [], owned: new Set(), skipped: [], imdsOnly: ec2Enis === undefined };
+  const out: Observation = {
+    pool: [],
+    owned: new Set(),
+    skipped: [],
+    imdsOnly: ec2Enis === undefined,
+    unmanaged: [],
+  };
   for (const m of imdsEnis) {
     if (m.networkCard !== 0) {
       out.skipped.push({ eniId: m.interfaceId, why: `network card ${m.networkCard} (ipamd uses card 0)` });
@@ -45,6 +75,7 @@ export function combineViews(
     const e = byId.get(m.interfaceId);
     if (e?.tags[TAG_NO_MANAGE] === "true") {
       out.skipped.push({ eniId: m.interfaceId, why: `tagged ${TAG_NO_MANAGE}=true` });
+      out.unmanaged?.push(m.interfaceId);
       continue;
     }
     const [primaryIp, ...imdsIps] = m.localIpv4s;
@@ -85,7 +116,38 @@ export function combineViews(
     });
   }
   out.pool.sort((a, b) => a.deviceIndex - b.deviceIndex);
+  out.reservedDeviceIndexes = reservedDeviceIndexes(
+    imdsEnis,
+    out.pool.map((e) => e.id),
+  );
   return out;
+}
+
+/**
+ * Without EC2's view (imdsOnly) the no_manage tags are unknown, and an
+ * unmanaged ENI would look like one of ours: its addresses would go to pods.
+ * Drops the ENIs `known` (from an earlier view with EC2) to be unmanaged
+ * from the pool and from `owned`, and reserves their device indexes. Pure;
+ * returns `obs` itself when there is nothing to drop.
+ */
+export function dropKnownUnmanaged(obs: Observation, known: ReadonlySet<string>): Observation {
+  if (!obs.imdsOnly || known.size === 0) return obs;
+  const drop = obs.pool.filter((e) => known.has(e.id));
+  if (drop.length === 0) return obs;
+  const owned = new Set(obs.owned);
+  for (const e of drop) for (const a of [...e.ips, ...e.prefixes]) owned.delete(a);
+  const reserved = new Set([...(obs.reservedDeviceIndexes ?? []), ...drop.map((e) => e.deviceIndex)]);
+  return {
+    ...obs,
+    pool: obs.pool.filter((e) => !known.has(e.id)),
+    owned,
+    skipped: [
+      ...obs.skipped,
+      ...drop.map((e) => ({ eniId: e.id, why: `tagged ${TAG_NO_MANAGE}=true when EC2 last answered` })),
+    ],
+    unmanaged: [...(obs.unmanaged ?? []), ...drop.map((e) => e.id)],
+    reservedDeviceIndexes: [...reserved].sort((a, b) => a - b),
+  };
 }
 
 /** Reads both sources. EC2 failing is tolerated (IMDS alone); IMDS failing is not. */

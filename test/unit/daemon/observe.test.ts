@@ -6,7 +6,13 @@ import { routeTableOf, subnetGateway, vethNameFor } from "../../../ipamd/api/pod
 import { Datastore } from "../../../ipamd/datastore/datastore.ts";
 import { isLoopback } from "../../../ipamd/introspection/server.ts";
 import { podRoutes, RECOVERED_NETWORK, sweepPlaceholders } from "../../../ipamd/recovery/host-scan.ts";
-import { combineViews, ownsAddress, TAG_NO_MANAGE } from "../../../ipamd/recovery/observe.ts";
+import {
+  combineViews,
+  dropKnownUnmanaged,
+  ownsAddress,
+  reservedDeviceIndexes,
+  TAG_NO_MANAGE,
+} from "../../../ipamd/recovery/observe.ts";
 
 function imds(id: string, dev: number, ips: string[], over: Partial<ImdsEni> = {}): ImdsEni {
   return {
@@ -85,6 +91,78 @@ describe("combineViews (IMDS x EC2)", () => {
       10_000,
     );
     expect(o.pool[0]?.attachedAtMs).toBe(5000);
+  });
+
+  // AWS hasRoomForEni: maxENI - unmanagedENI. An attached ENI outside the
+  // pool still takes a device index (and an ENI slot) on its card.
+  it.each([
+    {
+      name: "no_manage ENI at device 1",
+      imds: [imds("eni-0", 0, ["10.0.1.10"]), imds("eni-u", 1, ["10.0.1.11", "10.0.1.30"])],
+      ec2: [
+        ec2("eni-0", "10.0.1.10", []),
+        ec2("eni-u", "10.0.1.11", ["10.0.1.30"], { [TAG_NO_MANAGE]: "true" }),
+      ],
+      pool: ["eni-0"],
+      unmanaged: ["eni-u"],
+      reserved: [1],
+    },
+    {
+      name: "no_manage=false is managed",
+      imds: [imds("eni-0", 0, ["10.0.1.10"]), imds("eni-1", 1, ["10.0.1.11"])],
+      ec2: [ec2("eni-0", "10.0.1.10", []), ec2("eni-1", "10.0.1.11", [], { [TAG_NO_MANAGE]: "false" })],
+      pool: ["eni-0", "eni-1"],
+      unmanaged: [],
+      reserved: [],
+    },
+    {
+      name: "other network cards do not count against card 0",
+      imds: [imds("eni-0", 0, ["10.0.1.10"]), imds("eni-c1", 0, ["10.0.1.12"], { networkCard: 1 })],
+      ec2: [ec2("eni-0", "10.0.1.10", []), ec2("eni-c1", "10.0.1.12", [])],
+      pool: ["eni-0"],
+      unmanaged: [],
+      reserved: [],
+    },
+    {
+      name: "an ENI EC2 does not show attached (detaching) still holds its index",
+      imds: [imds("eni-0", 0, ["10.0.1.10"]), imds("eni-d", 2, ["10.0.1.13"])],
+      ec2: [ec2("eni-0", "10.0.1.10", [])],
+      pool: ["eni-0"],
+      unmanaged: [],
+      reserved: [2],
+    },
+  ])("reserves device indexes: $name", (c) => {
+    const o = combineViews(c.imds, c.ec2, 0);
+    expect(o.pool.map((e) => e.id)).toEqual(c.pool);
+    expect(o.unmanaged).toEqual(c.unmanaged);
+    expect(o.reservedDeviceIndexes).toEqual(c.reserved);
+  });
+
+  it("reservedDeviceIndexes: card-0 indexes of ENIs outside the pool, ascending, once", () => {
+    const list = [
+      imds("eni-0", 0, []),
+      imds("eni-3", 3, []),
+      imds("eni-1", 1, []),
+      imds("eni-x", 1, [], { networkCard: 1 }),
+    ];
+    expect(reservedDeviceIndexes(list, ["eni-0"])).toEqual([1, 3]);
+    expect(reservedDeviceIndexes(list, ["eni-0", "eni-1", "eni-3"])).toEqual([]);
+  });
+
+  it("without EC2, ENIs known to be no_manage stay out of the pool", () => {
+    const list = [imds("eni-0", 0, ["10.0.1.10", "10.0.1.5"]), imds("eni-u", 1, ["10.0.1.11", "10.0.1.30"])];
+    const seen = combineViews(list, undefined, 0);
+    expect(seen.pool.map((e) => e.id)).toEqual(["eni-0", "eni-u"]); // tags unknown
+    const o = dropKnownUnmanaged(seen, new Set(["eni-u"]));
+    expect(o.pool.map((e) => e.id)).toEqual(["eni-0"]);
+    expect([...o.owned]).toEqual(["10.0.1.5"]);
+    expect(o.reservedDeviceIndexes).toEqual([1]);
+    expect(o.unmanaged).toEqual(["eni-u"]);
+    expect(o.skipped.map((x) => x.eniId)).toEqual(["eni-u"]);
+    // With EC2's view the tags decide; nothing known or nothing to drop: unchanged.
+    const withEc2 = combineViews(list, [ec2("eni-0", "10.0.1.10", ["10.0.1.5"])], 0);
+    expect(dropKnownUnmanaged(withEc2, new Set(["eni-u"]))).toBe(withEc2);
+    expect(dropKnownUnmanaged(seen, new Set())).toBe(seen);
   });
 
   it("ownsAddress covers /28 prefixes", () => {

@@ -56,6 +56,22 @@ describe("plannerInput", () => {
     });
     input.subnet.exhaustedUntilMs = 5;
     expect(state.subnet).not.toHaveProperty("exhaustedUntilMs");
+    expect(input).not.toHaveProperty("maxPods");
+    expect(input).not.toHaveProperty("reservedDeviceIndexes");
+  });
+
+  it("passes the node's max pods and the reserved device indexes on", () => {
+    const state = {
+      settings,
+      limits,
+      subnet: { id: "subnet-1", securityGroupIds: ["sg-1"] },
+      podsOnPrimaryEni: true,
+      pendingDemand: 0,
+      lastScaleDownMs: 0,
+      maxPods: 110,
+      reservedDeviceIndexes: [1],
+    };
+    expect(plannerInput(state, [], 1000)).toMatchObject({ maxPods: 110, reservedDeviceIndexes: [1] });
   });
 });
 
@@ -159,6 +175,13 @@ describe("max pod addresses and the metrics snapshot", () => {
     [{ ...settings, prefixDelegation: true }, true, 27 * 16],
   ])("%o podsOnPrimary=%s -> %d", (s, onPrimary, expected) => {
     expect(maxPodAddresses({ settings: s, limits, podsOnPrimaryEni: onPrimary })).toBe(expected);
+  });
+
+  it("ENIs ipamd does not manage are not counted (AWS: maxENI - unmanaged)", () => {
+    const s = { settings, limits, podsOnPrimaryEni: true, reservedDeviceIndexes: [1] };
+    expect(maxPodAddresses(s)).toBe(18);
+    const c = { total: 9, assigned: 4, available: 3, cooldown: 2, enis: 1, prefixes: 0, freePrefixes: 0 };
+    expect(poolSnapshot(c, s, undefined)).toMatchObject({ maxEnis: 2, maxAddresses: 18 });
   });
 
   it("snapshot carries counts, the capped ENI max and the last deficit", () => {

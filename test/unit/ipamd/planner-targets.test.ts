@@ -55,19 +55,19 @@ const growth: Case[] = [
     deficit: 5,
   },
   {
-    name: "WARM_ENI=0 with no pod waiting: nothing",
+    name: "WARM_ENI=0 with no pod waiting, pool empty: fill the ENI (AWS: warmTarget 0 && available 0)",
     s: { warmEniTarget: 0 },
     enis: [eni(0)],
-    actions: [],
-    deficit: 0,
+    actions: [{ kind: "assign-ips", eniId: "eni-0", count: 9 }],
+    deficit: 1,
   },
   {
-    name: "WARM_ENI=0, a pod waiting: grow (whole ENI)",
+    name: "WARM_ENI=0, a pod waiting: grow (whole ENI), one left free after it",
     s: { warmEniTarget: 0 },
     enis: [eni(0)],
     pending: 1,
     actions: [{ kind: "assign-ips", eniId: "eni-0", count: 9 }],
-    deficit: 1,
+    deficit: 2,
   },
   {
     name: "WARM_IP=3, 2 free: exactly one more",
@@ -207,6 +207,111 @@ const growth: Case[] = [
     deficit: 16,
   },
 ];
+
+// A zero WARM_ENI_TARGET / WARM_PREFIX_TARGET still refills an EMPTY pool:
+// AWS isDatastorePoolTooLow, without WARM_IP_TARGET / MINIMUM_IP_TARGET:
+//   available < addrsPerUnit * warmTarget || (warmTarget == 0 && available == 0)
+// ("available" here never counts cooling addresses, see pool.ts). With
+// WARM_IP_TARGET or MINIMUM_IP_TARGET set, AWS looks at their shortfall only.
+const zeroTargets: Case[] = [
+  {
+    name: "WARM_ENI=0, 1 free: satisfied",
+    s: { warmEniTarget: 0 },
+    enis: [eni(0, { assigned: 3, free: 1 })],
+    actions: [],
+    deficit: 0,
+  },
+  {
+    name: "WARM_ENI=0, primary full: a whole new ENI",
+    s: { warmEniTarget: 0 },
+    enis: [eni(0, { assigned: 9 })],
+    actions: [create(1, 9)],
+    deficit: 1,
+  },
+  {
+    name: "WARM_ENI=0, only cooling addresses left: grows (cooling is not available)",
+    s: { warmEniTarget: 0 },
+    enis: [eni(0, { assigned: 8, cooldown: 1 })],
+    actions: [create(1, 9)],
+    deficit: 1,
+  },
+  {
+    name: "WARM_ENI=0, 2 waiting for the last 2 free: fill the rest, so one stays free",
+    s: { warmEniTarget: 0 },
+    enis: [eni(0, { assigned: 3, free: 2 })],
+    pending: 2,
+    actions: [{ kind: "assign-ips", eniId: "eni-0", count: 4 }],
+    deficit: 1,
+  },
+  {
+    name: "PD WARM_PREFIX=0, no prefix: one /28",
+    s: { prefixDelegation: true, warmPrefixTarget: 0 },
+    enis: [eni(0)],
+    actions: [{ kind: "assign-prefixes", eniId: "eni-0", count: 1 }],
+    deficit: 16,
+  },
+  {
+    name: "PD WARM_PREFIX=0, 1 address free in a used /28: satisfied",
+    s: { prefixDelegation: true, warmPrefixTarget: 0 },
+    enis: [eni(0, { prefixes: [[15, 0]] })],
+    actions: [],
+    deficit: 0,
+  },
+  {
+    name: "PD WARM_PREFIX=0, every /28 full: one more",
+    s: { prefixDelegation: true, warmPrefixTarget: 0 },
+    enis: [eni(0, { prefixes: [[16, 0]] })],
+    actions: [{ kind: "assign-prefixes", eniId: "eni-0", count: 1 }],
+    deficit: 16,
+  },
+  {
+    name: "PD WARM_PREFIX=0, 16 waiting: 2 /28s (16 for them, one address left free)",
+    s: { prefixDelegation: true, warmPrefixTarget: 0 },
+    enis: [eni(0)],
+    pending: 16,
+    actions: [{ kind: "assign-prefixes", eniId: "eni-0", count: 2 }],
+    deficit: 32,
+  },
+  {
+    name: "WARM_ENI=0 + MINIMUM_IP=5 met, 0 free: nothing (MINIMUM_IP_TARGET decides alone)",
+    s: { warmEniTarget: 0, minimumIpTarget: 5 },
+    enis: [eni(0, { assigned: 6 })],
+    actions: [],
+    deficit: 0,
+  },
+  {
+    name: "PD WARM_PREFIX=0 + MINIMUM_IP=16 met, /28 full: nothing",
+    s: { prefixDelegation: true, warmPrefixTarget: 0, minimumIpTarget: 16 },
+    enis: [eni(0, { prefixes: [[16, 0]] })],
+    actions: [],
+    deficit: 0,
+  },
+];
+
+describe("plan: zero warm targets keep the pool from being empty", () => {
+  it.each(zeroTargets)("$name", (c) => {
+    const r = plan(input(c.type ?? "m5.large", settings(c.s), c.enis, { pendingDemand: c.pending ?? 0 }));
+    expect(r.actions).toEqual(c.actions);
+    expect(r.deficit).toBe(c.deficit);
+    expect(r.shortfall).toBeUndefined();
+  });
+
+  const old = NOW - 10 * 60_000;
+  it.each([
+    {
+      name: "idle old ENI deleted when one free address remains elsewhere",
+      enis: [eni(0, { assigned: 8, free: 1 }), eni(1, { free: 9, attachedAtMs: old })],
+      actions: [{ kind: "delete-eni", eniId: "eni-1" }],
+    },
+    {
+      name: "idle old ENI kept when it holds the only free addresses (no delete/refill flapping)",
+      enis: [eni(0, { assigned: 9 }), eni(1, { free: 9, attachedAtMs: old })],
+      actions: [],
+    },
+  ])("WARM_ENI=0 scale-down: $name", (c) => {
+    expect(plan(input("m5.large", settings({ warmEniTarget: 0 }), c.enis)).actions).toEqual(c.actions);
+  });
+});
 
 describe("plan: growth per target", () => {
   it.each(growth)("$name", (c) => {
