@@ -1,6 +1,7 @@
 // Hosts ONE in-process ipamd (the real Daemon object: API server, durable
 // datastore with checkpoint persistence, pool loop, EC2/IMDS clients against an
-// in-process emulator) with a NO-OP PodPlumbing injected (DaemonDeps.plumbing),
+// in-process emulator) with a NO-OP PodPlumbing injected (DaemonDeps.plumbing)
+// and no node setup (DaemonDeps.nodeSetup: no primary ENI interface here),
 // so bench:daemon's throughput measures the API path, not netlink.
 // Runs inside a throwaway network namespace (bench/daemon.ts starts it under
 // nsenter), so the daemon's "host" namespace is not the machine's.
@@ -57,6 +58,12 @@ const daemon = new Daemon({
     }),
   log: silentLogger(),
   plumbing: noop,
+  // No VPC data plane here (no interface with the primary ENI's MAC): no node setup either.
+  nodeSetup: {
+    primaryEni: async () => undefined,
+    interfaceByMac: async () => "eth0",
+    setupNode: async () => undefined,
+  },
 });
 await daemon.start();
 for (let i = 0; i < 500; i++) {

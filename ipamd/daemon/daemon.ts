@@ -1,7 +1,8 @@
 // The wiring object: builds every part from settings and clients, in the
-// order data flows (recovery -> datastore -> API -> pool loop -> cleanup ->
-// Kubernetes), and tears them down in reverse. Kubernetes is optional: with
-// no kubeconfig (DaemonDeps.kubeconfig undefined) those parts are off. No decisions here; main.ts only reads the
+// order data flows (recovery -> datastore -> API -> node network (SNAT) ->
+// ready -> pool loop -> cleanup -> Kubernetes), and tears them down in
+// reverse. Kubernetes is optional: with no kubeconfig (DaemonDeps.kubeconfig
+// undefined) those parts are off. No decisions here; main.ts only reads the
 // environment and calls start()/stop(). Tests run it in-process.
 import { mkdirSync } from "node:fs";
 import type { KubeConfig } from "@kubernetes/client-node";
@@ -41,6 +42,7 @@ import { type RecoveryReport, recover } from "../recovery/recover.ts";
 import type { KubeNode, KubeSources } from "./k8s-node.ts";
 import { kubeSources as kubeSourcesOf } from "./k8s-sources.ts";
 import { type AllocationError, causeOfEc2ErrorKind, causeOfShortfall } from "./k8s-status.ts";
+import { hostNodeSetup, type NodeSetupEffects, waitForNodeSetup } from "./node-setup-step.ts";
 import { SubnetFreeCache } from "./subnet-free.ts";
 
 export interface DaemonDeps {
@@ -54,6 +56,11 @@ export interface DaemonDeps {
   now?: () => number;
   /** Per-pod plumbing; default netlink in hostNetnsPath. Benchmarks inject a no-op to measure the API alone. */
   plumbing?: PodPlumbing & { close?: () => void };
+  /**
+   * The node-level data plane (ip_forward, rp_filter, SNAT); default netlink +
+   * iptables in hostNetnsPath. Benchmarks without a VPC data plane (no primary ENI interface) inject a no-op.
+   */
+  nodeSetup?: NodeSetupEffects;
   /** The Kubernetes API (in-cluster or KUBECONFIG); undefined = no Kubernetes, those parts are off. */
   kubeconfig?: KubeConfig;
 }
@@ -322,6 +329,20 @@ export class Daemon {
       if (!res.ok) throw new Error(`release of ${a.ip}: ${res.error.msg}`);
     };
     parts.api = await startApiServer({ socketPath: s.socketPath, handler: handlers, log });
+    // The node's data plane before ready, so no pod gets an address before its
+    // traffic leaving the VPC is SNATed. Until it works ipamd stays not ready:
+    // ADD and STATUS answer with the reason, each failure is logged and retried.
+    this.#notReadyReason = "starting: setting up the node's network (ip_forward, rp_filter, SNAT)";
+    await waitForNodeSetup({
+      settings: s,
+      primary,
+      effects: this.#d.nodeSetup ?? hostNodeSetup(ns, imds),
+      log: log.child({ component: "node-setup" }),
+      signal: this.#abort.signal,
+      onFailure: (reason) => {
+        this.#notReadyReason = reason;
+      },
+    });
     this.#ready = true;
 
     // First round right away: grow the pool to its targets after start.

@@ -39,6 +39,13 @@ function runIn(ns: HostNamespace, cmd: string, args: string[], input?: string): 
   });
 }
 
+/**
+ * iptables-restore arguments: --noflush (only our chain is declared, so only it
+ * is flushed) and -w: with the legacy backend, wait up to 5 s for the xtables
+ * lock another tool (kube-proxy) holds instead of failing at once (nft ignores it).
+ */
+const RESTORE_ARGS = ["--noflush", "-w", "5"];
+
 async function natState(ns: HostNamespace) {
   return parseNatSave(await runIn(ns, "iptables-save", ["-t", "nat"]));
 }
@@ -47,12 +54,12 @@ async function natState(ns: HostNamespace) {
 export async function applySnat(ns: HostNamespace, cfg: SnatConfig): Promise<void> {
   if (cfg.externalSnat) return removeSnat(ns);
   const text = applyRestore(cfg, await natState(ns)); // validates cfg before anything runs
-  await runIn(ns, "iptables-restore", ["--noflush"], text);
+  await runIn(ns, "iptables-restore", RESTORE_ARGS, text);
 }
 
 export async function removeSnat(ns: HostNamespace): Promise<void> {
   const text = removeRestore(await natState(ns));
-  if (text !== undefined) await runIn(ns, "iptables-restore", ["--noflush"], text);
+  if (text !== undefined) await runIn(ns, "iptables-restore", RESTORE_ARGS, text);
 }
 
 export async function setupNode(ns: HostNamespace, cfg: NodeSetupConfig): Promise<void> {

@@ -13,7 +13,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DescribeSubnetsCommand, type EC2Client } from "@aws-sdk/client-ec2";
-import { createNetnsDataPlane, type NetnsDataPlane } from "../../cloud/emulator/dataplane/netns-dataplane.ts";
+import {
+  createNetnsDataPlane,
+  type InternetHost,
+  type NetnsDataPlane,
+} from "../../cloud/emulator/dataplane/netns-dataplane.ts";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../../cloud/emulator/index.ts";
 import { delNetnsSync, killPidSync, rmDirSync, trackCluster } from "./cleanup.ts";
 import type { ConfList } from "./cni-runner.ts";
@@ -95,6 +99,12 @@ export interface Cluster {
   readonly emulator: Emulator;
   readonly ec2: EC2Client;
   readonly dataPlane: NetnsDataPlane;
+  /**
+   * A host on the internet behind the VPC router's internet gateway: only a
+   * node's primary IP (its primary ENI's primary private IP) reaches it, so a
+   * pod does only when its node SNATs it (the data plane's README).
+   */
+  readonly internet: InternetHost;
   readonly vpcId: string;
   readonly subnets: WorldSubnet[];
   readonly nodes: ClusterNode[];
@@ -306,6 +316,7 @@ export async function createCluster(opts: ClusterOptions): Promise<Cluster> {
       emulator: emu,
       ec2,
       dataPlane,
+      internet: dataPlane.internet,
       vpcId,
       subnets,
       nodes,

@@ -1,5 +1,6 @@
 // The simulated-cluster harness used by demo/ and the e2e tests.
 
+export type { InternetHost } from "../../cloud/emulator/dataplane/netns-dataplane.ts";
 export {
   type Cluster,
   type ClusterNode,

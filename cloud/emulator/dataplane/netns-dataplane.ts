@@ -16,6 +16,18 @@
 // its MAC (a /28 needs one route, not sixteen neighbours), and nothing ever
 // ARPs for a pod address, exactly as the real VPC never asks the instance.
 //
+// The internet: a namespace "<prefix>-inet" linked to the router, holding
+// INTERNET_ADDRESS (TEST-NET-3). The router acts as an internet gateway for
+// instances in a public subnet: only the primary private IP of an instance's
+// primary ENI (device index 0, the address a public IP would be mapped to) is
+// translated, so only packets from such an address reach the internet
+// (`from <primary IP> lookup <IGW table>`); everything else the VPC sends there
+// (secondary IPs, prefixes, secondary ENIs' primaries) hits a blackhole route
+// in the main table and is dropped silently, as an IGW drops it. Replies come
+// back through the main table like any packet for a VPC address. (The real IGW
+// rewrites the private address to a public one; here the private address is
+// kept, so the internet side sees which address the instance sent from.)
+//
 // Hooks are serialised (one queue) because they diff against in-memory state;
 // each hook issues at most one `ip -batch` per namespace it touches.
 import { execFileSync } from "node:child_process";
@@ -27,7 +39,10 @@ import type { DataPlane, DataPlaneEni } from "./types.ts";
 import { checkCidr, checkEni, checkName } from "./validate.ts";
 
 export interface NetnsDataPlaneOptions {
-  /** Run-unique prefix (letters/digits, <= 12 chars). The router namespace is "<prefix>-vpc". */
+  /**
+   * Run-unique prefix (letters/digits, <= 12 chars). The router namespace is
+   * "<prefix>-vpc", the internet's "<prefix>-inet".
+   */
   prefix: string;
   /** MTU of the simulated ENIs; AWS ENIs use 9001 (jumbo frames inside the VPC). */
   mtu?: number;
@@ -45,8 +60,19 @@ export interface EniPlumbing {
   routes: string[];
 }
 
+/** A host on the internet, behind the router's internet gateway. */
+export interface InternetHost {
+  /** Its namespace ("<prefix>-inet"). */
+  netns: string;
+  /** Its address, reachable from instances' primary IPs only. */
+  address: string;
+  /** The internet as the router routes it (the address's /24). */
+  cidr: string;
+}
+
 export interface NetnsDataPlane extends DataPlane {
   readonly routerNetns: string;
+  readonly internet: InternetHost;
   /** What the data plane built for one ENI (for tests and debugging). */
   plumbingOf(eniId: string): EniPlumbing | undefined;
 }
@@ -57,6 +83,24 @@ export function instanceIfName(deviceIndex: number): string {
 }
 
 const NETNS_DIR = "/var/run/netns";
+
+/** TEST-NET-3 (RFC 5737): never routed on the real internet, so never a real host's. */
+export const INTERNET_CIDR = "203.0.113.0/24";
+export const INTERNET_ADDRESS = "203.0.113.10";
+/** The router's address on its internet link: the internet host's gateway. */
+const INTERNET_GATEWAY = "203.0.113.1";
+/** Router end of the internet link (ENI links are r<N>). */
+const INTERNET_LINK = "rinet";
+/** Route table holding the internet route, looked up only for addresses the IGW translates. */
+const IGW_TABLE = 100;
+const IGW_RULE_PRIORITY = 100;
+/** The internet's MTU: jumbo frames stay inside the VPC. */
+const INTERNET_MTU = 1500;
+
+/** Router rule that lets `ip` (a primary ENI's primary IP) reach the internet. */
+function igwRule(ip: string): string {
+  return `pref ${IGW_RULE_PRIORITY} from ${ip}/32 lookup ${IGW_TABLE}`;
+}
 
 interface EniState {
   eni: DataPlaneEni;
@@ -72,6 +116,7 @@ export function createNetnsDataPlane(opts: NetnsDataPlaneOptions): NetnsDataPlan
   }
   const mtu = opts.mtu ?? 9001;
   const router = `${opts.prefix}-vpc`;
+  const inet = `${opts.prefix}-inet`;
   const instances = new Map<string, string>(); // instanceId -> netns
   const enis = new Map<string, EniState>();
   let routerReady = false;
@@ -90,15 +135,19 @@ export function createNetnsDataPlane(opts: NetnsDataPlaneOptions): NetnsDataPlan
 
   async function ensureRouter(): Promise<void> {
     if (routerReady) return;
-    if (existsSync(`${NETNS_DIR}/${router}`)) {
-      throw new DataPlaneError(
-        "not-ours",
-        `namespace ${router} already exists and was not created by this run`,
-      );
+    for (const ns of [router, inet]) {
+      if (existsSync(`${NETNS_DIR}/${ns}`)) {
+        throw new DataPlaneError(
+          "not-ours",
+          `namespace ${ns} already exists and was not created by this run`,
+        );
+      }
     }
     execFileSync("ip", ["netns", "add", router], { stdio: ["ignore", "ignore", "pipe"] });
     registerRouter(router);
     routerReady = true;
+    execFileSync("ip", ["netns", "add", inet], { stdio: ["ignore", "ignore", "pipe"] });
+    registerRouter(inet);
     await ipBatch(router, ["link set lo up"]);
     // conf "default" values are copied into every interface created later, so the router
     // links get proxy_arp=1 without a sysctl per link. neigh/default does not exist outside
@@ -126,6 +175,28 @@ export function createNetnsDataPlane(opts: NetnsDataPlaneOptions): NetnsDataPlan
     execFileSync("ip", ["netns", "exec", router, "iptables", ...sourceCheck], {
       stdio: ["ignore", "ignore", "pipe"],
     });
+    await buildInternet();
+  }
+
+  /** The internet namespace and the router's internet gateway (see the top of this file). */
+  async function buildInternet(): Promise<void> {
+    await ipBatch(router, [
+      `link add ${INTERNET_LINK} mtu ${INTERNET_MTU} type veth peer name eth0 mtu ${INTERNET_MTU} netns ${inet}`,
+      `link set ${INTERNET_LINK} up`,
+      `addr replace ${INTERNET_GATEWAY}/32 dev ${INTERNET_LINK}`,
+      `route replace ${INTERNET_CIDR} dev ${INTERNET_LINK} table ${IGW_TABLE}`,
+      // The router itself (locally generated packets) reaches the internet too.
+      `rule add pref ${IGW_RULE_PRIORITY} iif lo lookup ${IGW_TABLE}`,
+      // Every other source: dropped without an answer, as an IGW drops what it cannot translate.
+      `route replace blackhole ${INTERNET_CIDR}`,
+    ]);
+    await ipBatch(inet, [
+      "link set lo up",
+      "link set eth0 up",
+      `addr replace ${INTERNET_ADDRESS}/32 dev eth0`,
+      `route replace ${INTERNET_GATEWAY}/32 dev eth0 scope link`,
+      `route replace default via ${INTERNET_GATEWAY} dev eth0`,
+    ]);
   }
 
   function desiredExtra(eni: DataPlaneEni): Set<string> {
@@ -176,6 +247,8 @@ export function createNetnsDataPlane(opts: NetnsDataPlaneOptions): NetnsDataPlan
       );
       routerLines.push(...routeDiff(st, eni)[0]);
       if (eni.deviceIndex === 0) {
+        // The internet gateway translates the primary ENI's primary IP (its public IP's mapping).
+        routerLines.push(`rule add ${igwRule(eni.primaryIp)}`);
         // What cloud-init/DHCP does on the primary ENI; secondary ENIs stay bare for ipamd.
         instLines.push(
           `link set ${ifName} up`,
@@ -191,7 +264,10 @@ export function createNetnsDataPlane(opts: NetnsDataPlaneOptions): NetnsDataPlan
       // Half-built links of this call must not linger: deleting the router end deletes the peer.
       await ipBatch(
         router,
-        fresh.map((s) => `link del ${s.routerIf}`),
+        fresh.flatMap((s) => [
+          `link del ${s.routerIf}`,
+          ...(s.eni.deviceIndex === 0 ? [`rule del ${igwRule(s.eni.primaryIp)}`] : []),
+        ]),
         { force: true },
       );
       throw e;
@@ -203,6 +279,7 @@ export function createNetnsDataPlane(opts: NetnsDataPlaneOptions): NetnsDataPlan
 
   return {
     routerNetns: router,
+    internet: { netns: inet, address: INTERNET_ADDRESS, cidr: INTERNET_CIDR },
 
     plumbingOf(eniId) {
       const st = enis.get(eniId);
@@ -261,7 +338,14 @@ export function createNetnsDataPlane(opts: NetnsDataPlaneOptions): NetnsDataPlan
         if (!st) return; // never plumbed, or already detached: idempotent
         enis.delete(eniId);
         // Deleting the router end deletes the instance end and every route/neighbour on the link.
-        await ipBatch(router, [`link del ${st.routerIf}`], { force: true });
+        await ipBatch(
+          router,
+          [
+            `link del ${st.routerIf}`,
+            ...(st.eni.deviceIndex === 0 ? [`rule del ${igwRule(st.eni.primaryIp)}`] : []),
+          ],
+          { force: true },
+        );
       });
     },
 
@@ -285,17 +369,19 @@ export function createNetnsDataPlane(opts: NetnsDataPlaneOptions): NetnsDataPlan
       // instance-side ends visible for a second or two.
       await ipBatch(
         router,
-        [...enis.values()].map((s) => `link del ${s.routerIf}`),
+        [...[...enis.values()].map((s) => `link del ${s.routerIf}`), `link del ${INTERNET_LINK}`],
         { force: true },
       );
       enis.clear();
       instances.clear();
-      try {
-        execFileSync("ip", ["netns", "del", router], { stdio: "ignore" });
-      } catch {
-        // already gone
+      for (const ns of [router, inet]) {
+        try {
+          execFileSync("ip", ["netns", "del", ns], { stdio: "ignore" });
+        } catch {
+          // already gone
+        }
+        unregisterRouter(ns);
       }
-      unregisterRouter(router);
     },
   };
 }

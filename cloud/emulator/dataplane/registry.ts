@@ -1,6 +1,7 @@
 // Everything this process's data planes created, so it can be removed even when
 // the caller never reaches close() (test crash, Ctrl-C): a synchronous sweep on
-// process 'exit'. Only names recorded here are ever deleted.
+// process 'exit'. Only names recorded here are ever deleted: the router's
+// namespace and the internet's ("router" below means either).
 import { execFileSync } from "node:child_process";
 
 const routerNamespaces = new Set<string>();

@@ -1,7 +1,9 @@
 // The VPC data plane driven directly through its hooks with hand-built ENIs:
 // two instances on two subnets, a secondary ENI with secondary IPs and a /28
 // prefix, traffic across instances through the router (0 % loss, no tunnel),
-// detach, and cleanup.
+// the internet behind the router's internet gateway (only primary ENIs'
+// primary IPs get out), detach, and cleanup.
+import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DataPlaneError } from "../../../cloud/emulator/dataplane/errors.ts";
 import {
@@ -11,6 +13,21 @@ import {
 import { createNetns, ip, type TestNetns } from "../../support/netns.ts";
 import { canUseNetns } from "../../support/privileges.ts";
 import { addrs, eni, links, netnsExists, pingLoss, routes, runPrefix } from "./helpers.ts";
+
+/** Echo requests from `saddr` the internet host received while `traffic` ran (nft counter in its namespace). */
+function seenAtInternet(dp: NetnsDataPlane, saddr: string, traffic: () => void): number {
+  const nft = (args: string[]) =>
+    execFileSync("ip", ["netns", "exec", dp.internet.netns, "nft", ...args], { encoding: "utf8" });
+  nft(["add", "table", "ip", "seen"]);
+  try {
+    nft(["add", "chain", "ip", "seen", "c", "{ type filter hook prerouting priority -300; }"]);
+    nft(["add", "rule", "ip", "seen", "c", "ip", "saddr", saddr, "icmp", "type", "echo-request", "counter"]);
+    traffic();
+    return Number(/packets (\d+)/.exec(nft(["list", "table", "ip", "seen"]))?.[1] ?? Number.NaN);
+  } finally {
+    nft(["delete", "table", "ip", "seen"]);
+  }
+}
 
 describe.skipIf(!canUseNetns)("netns VPC data plane (hooks called directly)", () => {
   let dp: NetnsDataPlane;
@@ -113,6 +130,42 @@ describe.skipIf(!canUseNetns)("netns VPC data plane (hooks called directly)", ()
     }
   });
 
+  it("reaches the internet from a primary ENI's primary IP only (internet gateway)", () => {
+    expect(dp.internet).toMatchObject({ address: "203.0.113.10", cidr: "203.0.113.0/24" });
+    expect(dp.internet.netns).toBe(dp.routerNetns.replace(/-vpc$/, "-inet"));
+    // The primary ENIs' primary IPs get out, and the internet sees them as the source.
+    const seen = seenAtInternet(dp, "10.0.1.10", () => {
+      expect(pingLoss(a.name, dp.internet.address, { count: 3 })).toBe(0);
+    });
+    expect(seen).toBe(3);
+    expect(pingLoss(b.name, dp.internet.address, { count: 1 })).toBe(0);
+    // The router itself reaches it too.
+    expect(pingLoss(dp.routerNetns, dp.internet.address, { count: 1 })).toBe(0);
+    // Every other VPC address is dropped: a secondary IP of a primary ENI (b0's
+    // 10.0.2.11), of a secondary ENI (a1's 10.0.1.21), an address of a /28
+    // (10.0.1.50) and a secondary ENI's own primary IP (10.0.1.20).
+    a.exec(["addr", "add", "10.0.1.20/32", "dev", "eth1"]);
+    a.exec(["rule", "add", "from", "10.0.1.20", "lookup", "2"]);
+    try {
+      for (const [ns, from] of [
+        [b.name, "10.0.2.11"],
+        [a.name, "10.0.1.21"],
+        [a.name, "10.0.1.50"],
+        [a.name, "10.0.1.20"],
+      ] as const) {
+        const got = seenAtInternet(dp, from, () => {
+          expect(pingLoss(ns, dp.internet.address, { from, count: 1 }), from).toBe(100);
+        });
+        expect(got, from).toBe(0);
+      }
+    } finally {
+      a.exec(["rule", "del", "from", "10.0.1.20", "lookup", "2"]);
+      a.exec(["addr", "del", "10.0.1.20/32", "dev", "eth1"]);
+    }
+    // Still reachable inside the VPC from those addresses: only the internet is refused.
+    expect(pingLoss(a.name, "10.0.2.10", { from: "10.0.1.21", count: 1 })).toBe(0);
+  });
+
   it("stops delivering addresses that were unassigned", async () => {
     await dp.addressesChanged({ ...a1, secondaryIps: [], prefixes: ["10.0.1.48/28"] });
     expect(routes(dp.routerNetns)).not.toContain("10.0.1.21");
@@ -129,7 +182,7 @@ describe.skipIf(!canUseNetns)("netns VPC data plane (hooks called directly)", ()
   });
 
   it("uses no tunnel device anywhere: only loopback and veth", () => {
-    for (const ns of [a.name, b.name, c.name, dp.routerNetns]) {
+    for (const ns of [a.name, b.name, c.name, dp.routerNetns, dp.internet.netns]) {
       for (const l of links(ns)) {
         expect([undefined, "veth"]).toContain(l.linkinfo?.info_kind);
       }
@@ -154,10 +207,11 @@ describe.skipIf(!canUseNetns)("netns VPC data plane (hooks called directly)", ()
     await dp.eniDetached("eni-a1"); // again: no-op
   });
 
-  it("close removes the router namespace and every veth it created", async () => {
+  it("close removes the router and internet namespaces and every veth it created", async () => {
     const router = dp.routerNetns;
     await dp.close();
     expect(netnsExists(router)).toBe(false);
+    expect(netnsExists(dp.internet.netns)).toBe(false);
     for (const ns of [a.name, b.name, c.name]) {
       expect(ip(["-j", "link", "show"], ns)).not.toContain("eth0");
     }

@@ -38,7 +38,9 @@ const cases: { name: string; env: Record<string, string> }[] = [
   { name: "negative warm target", env: { WARM_IP_TARGET: "-1" } },
   { name: "MTU above 9001", env: { AWS_VPC_ENI_MTU: "9002" } },
   { name: "MTU below 576", env: { AWS_VPC_ENI_MTU: "100" } },
-  { name: "MAX_ENI 0", env: { MAX_ENI: "0" } },
+  // (MAX_ENI 0 or below means no cap, as in the AWS VPC CNI: not refused.)
+  { name: "MAX_ENI not a number", env: { MAX_ENI: "two" } },
+  { name: "AWS feature we do not implement", env: { ENABLE_POD_ENI: "true" } },
   { name: "reconcile interval below 5 s", env: { VPC_CNI_RECONCILE_INTERVAL_SECONDS: "1" } },
   { name: "leak delay below 60 s", env: { VPC_CNI_LEAKED_ENI_DELAY_SECONDS: "10" } },
   { name: "cooldown above an hour", env: { VPC_CNI_IP_COOLDOWN_SECONDS: "3601" } },
