@@ -73,6 +73,8 @@ export interface HandlerDeps {
   now?: () => number;
   /** VPC_CNI_ADD_WAIT_SECONDS (ms): cap on holding a refused ADD; absent or 0 never holds. */
   maxAddWaitMs?: number;
+  /** Where pods on secondary ENIs use their ENI's table (pod-spec.ts podSpec); absent: everywhere. */
+  eniTableDestinations?: readonly string[];
 }
 
 const fail = (code: number, msg: string, details?: string): IpamdResponse => ({
@@ -271,7 +273,7 @@ export class IpamdHandlers implements RequestHandler {
       await saved;
       return fail(CNI_ERR.INTERNAL, `address ${a.ip} has no ENI in the datastore`);
     }
-    const spec = podSpec({ ...a, netns: req.netns }, eni, req.link.mtu);
+    const spec = podSpec({ ...a, netns: req.netns }, eni, req.link.mtu, this.#d.eniTableDestinations);
     const t0 = performance.now();
     const plumbed = this.#plumb(req, a, spec, r.created, log);
     const [save, plumb] = await Promise.all([
@@ -342,7 +344,12 @@ export class IpamdHandlers implements RequestHandler {
     if (a === undefined) return { ok: true, op: "del" };
     try {
       await this.#d.plumbing.del(
-        podSpec({ ...a, netns: req.netns || a.netns }, ds.eni(a.eniId), req.link.mtu),
+        podSpec(
+          { ...a, netns: req.netns || a.netns },
+          ds.eni(a.eniId),
+          req.link.mtu,
+          this.#d.eniTableDestinations,
+        ),
       );
     } catch (e) {
       // Keep the address held: its host route may still point at the old veth.
@@ -382,7 +389,9 @@ export class IpamdHandlers implements RequestHandler {
     if (eni === undefined || ds.ownerOf(a.ip) !== a.eniId) {
       return fail(CNI_ERR.INTERNAL, `address ${a.ip} is no longer on any ENI of this node`);
     }
-    const problems = await this.#d.plumbing.check(podSpec({ ...a, netns: req.netns }, eni, req.link.mtu));
+    const problems = await this.#d.plumbing.check(
+      podSpec({ ...a, netns: req.netns }, eni, req.link.mtu, this.#d.eniTableDestinations),
+    );
     if (problems.length > 0) {
       return fail(
         CNI_ERR.INTERNAL,
@@ -423,7 +432,7 @@ export class IpamdHandlers implements RequestHandler {
     if (a === undefined || a.ip !== stale.ip) return undefined;
     try {
       // (MTU plays no part in removing interfaces.)
-      await this.#d.plumbing.del(podSpec(a, ds.eni(a.eniId), 1500));
+      await this.#d.plumbing.del(podSpec(a, ds.eni(a.eniId), 1500, this.#d.eniTableDestinations));
     } catch (e) {
       log().warn(
         { containerId: a.key.containerId, err: (e as Error).message },

@@ -51,10 +51,19 @@ export function vethNameFor(prefix: string, pod: PodRef, key: AttachmentKey): st
   return hostVethName(prefix, "container", key.containerId);
 }
 
+/**
+ * `eniTableDestinations`: with SNAT on the node (AWS_VPC_K8S_CNI_EXTERNALSNAT
+ * false), a pod on a secondary ENI uses its ENI's table only towards these
+ * CIDRs (the VPC's and the SNAT-excluded ones), as the AWS VPC CNI's
+ * "from <pod> to <VPC CIDR> lookup <table>" rules; anything else leaves by the
+ * main table, the primary ENI, where it is SNATed to the node's address.
+ * Undefined (external SNAT): one rule for every destination.
+ */
 export function podSpec(
   a: Pick<Assignment, "ip" | "netns" | "hostVeth" | "key">,
   eni: Pick<EniInfo, "primary" | "deviceIndex"> | undefined,
   mtu: number,
+  eniTableDestinations?: readonly string[],
 ): PodNetworkSpec {
   const spec: PodNetworkSpec = {
     netnsPath: a.netns,
@@ -63,7 +72,11 @@ export function podSpec(
     podIp: a.ip,
     mtu,
   };
-  if (eni !== undefined && !eni.primary) spec.eniTable = routeTableOf(eni);
+  if (eni !== undefined && !eni.primary) {
+    spec.eniTable = routeTableOf(eni);
+    if (eniTableDestinations !== undefined && eniTableDestinations.length > 0)
+      spec.eniTableDestinations = [...eniTableDestinations];
+  }
   return spec;
 }
 

@@ -23,7 +23,7 @@ import type { Assignment } from "../datastore/types.ts";
 import { type EniHost, netlinkEniHost } from "../executor/eni-host.ts";
 import { newEniSubnet } from "../executor/eni-subnet.ts";
 import { Executor } from "../executor/executor.ts";
-import { maxPodAddresses, poolSnapshot } from "../executor/input.ts";
+import { maxPodAddresses, type PoolState, poolSnapshot } from "../executor/input.ts";
 import { PoolLoop } from "../executor/pool-loop.ts";
 import { HostNamespace } from "../hostnet/host-ns.ts";
 import { NetlinkPodPlumbing } from "../hostnet/pod-plumbing.ts";
@@ -35,9 +35,10 @@ import type { ExhaustionCause } from "../k8s/nodeipam-types.ts";
 import type { Logger } from "../log.ts";
 import { IpamdMetrics } from "../metrics/metrics.ts";
 import { type HttpEndpoint, startMetricsServer } from "../metrics/server.ts";
+import { effectivePoolSettings } from "../planner/effective.ts";
 import { GonePodSweeper } from "../recovery/gone-pods.ts";
 import { RECOVERED_NETWORK, scanHostPods, sweepPlaceholders } from "../recovery/host-scan.ts";
-import { observe } from "../recovery/observe.ts";
+import { observe, reservedDeviceIndexes } from "../recovery/observe.ts";
 import { type RecoveryReport, recover } from "../recovery/recover.ts";
 import type { KubeNode, KubeSources } from "./k8s-node.ts";
 import { kubeSources as kubeSourcesOf } from "./k8s-sources.ts";
@@ -69,7 +70,8 @@ export interface DaemonInfo {
   identity: InstanceIdentity;
   limits: InstanceLimits;
   recovery: RecoveryReport;
-  metricsAddress: string;
+  /** Undefined with DISABLE_METRICS. */
+  metricsAddress: string | undefined;
   introspectionAddress: string;
 }
 
@@ -150,6 +152,26 @@ export class Daemon {
     const durable = new DurableDatastore(ds, checkpoint, now);
     const parts: Parts = { ec2, ns, plumbing, durable, http: [] };
     this.#parts = parts;
+    for (const a of s.ignoredAwsSettings)
+      log.warn({ setting: a.name, value: a.value }, `AWS VPC CNI setting accepted, but: ${a.note}`);
+
+    // The probes first: the liveness probe (/livez) must answer while ipamd
+    // still waits on EC2, its ENIConfig or the node set-up (/healthz, the
+    // readiness probe, says not ready until then). Views fill in as parts exist.
+    const late: { limits?: () => unknown; status?: () => Record<string, unknown> } = {};
+    const introEp = await startIntrospection(
+      {
+        enis: () => ds.enis().map((e) => ({ ...e, ...ds.ipsOf(e.id) })),
+        assignments: () => ds.assignments(),
+        settings: () => s,
+        limits: () => late.limits?.() ?? null,
+        status: () => ({ ...this.readiness(), counts: ds.counts(now()), ...late.status?.() }),
+      },
+      s.introspectionAddress,
+      log,
+      { probesOnly: s.disableIntrospection },
+    );
+    parts.http.push(introEp);
 
     const limits = await resolveInstanceLimits(
       ec2,
@@ -170,6 +192,14 @@ export class Daemon {
       "instance",
     );
     const host: EniHost = netlinkEniHost(ns, s.mtu);
+    const imdsEnis = await imds.enis();
+    const primary = imdsEnis.find((e) => e.mac === identity.primaryMac);
+    if (primary === undefined)
+      throw new Error(`IMDS lists no ENI with the primary MAC ${identity.primaryMac}`);
+    // SNAT on the node: pods on secondary ENIs use their ENI's table only
+    // towards the VPC (and SNAT-excluded CIDRs); the rest leaves by the
+    // primary ENI, SNATed (api/pod-spec.ts). External SNAT: everything.
+    const podRuleDestinations = s.externalSnat ? undefined : [...primary.vpcCidrs, ...s.excludeSnatCidrs];
     const recovery = await recover({
       imds,
       ec2,
@@ -177,6 +207,7 @@ export class Daemon {
       checkpoint,
       host,
       hostRules: ns.rtnl,
+      ...(podRuleDestinations === undefined ? {} : { podRuleDestinations }),
       scanHostPods: () => scanHostPods(ns, s.vethPrefix),
       instanceId: identity.instanceId,
       metrics: this.metrics,
@@ -184,9 +215,6 @@ export class Daemon {
       now,
     });
 
-    const primary = (await imds.enis()).find((e) => e.mac === identity.primaryMac);
-    if (primary === undefined)
-      throw new Error(`IMDS lists no ENI with the primary MAC ${identity.primaryMac}`);
     // Built before the pool so the ENIConfig wait below counts its API errors too;
     // its data sources are filled in once the datastore, pool and API exist.
     let kubeSources: KubeSources | undefined;
@@ -205,6 +233,8 @@ export class Daemon {
             registry: this.metrics.registry,
             log: log.child({ component: "k8s" }),
             now,
+            // Called once start() below has read the Node: the pool exists by then.
+            onNode: (n) => capPodsAt(n.capacityPods),
           });
     let node: NodeInfo | undefined;
     let eniConfig: EniConfigSpec | undefined;
@@ -220,14 +250,30 @@ export class Daemon {
         onError: (err) => kube?.apiFailed("node", err),
       }));
     }
-    const state = {
-      settings: toPoolSettings(s),
+    // Prefix delegation on an instance without it falls back to secondary IPs, as the AWS VPC CNI does.
+    const effective = effectivePoolSettings(toPoolSettings(s), limits);
+    if (effective.warning !== undefined) log.warn({ instanceType: identity.instanceType }, effective.warning);
+    const state: PoolState = {
+      settings: effective.settings,
       limits,
       subnet: newEniSubnet(primary, s.customNetworking, eniConfig),
       podsOnPrimaryEni: !s.customNetworking,
       pendingDemand: 0,
       lastScaleDownMs: 0,
+      // Attached ENIs ipamd does not manage (no_manage) hold their device slots from the first round.
+      reservedDeviceIndexes: reservedDeviceIndexes(
+        imdsEnis,
+        ds.enis().map((e) => e.id),
+      ),
     };
+    /** kubelet's max pods (the Node's capacity): the pool grows no further (AWS VPC CNI). */
+    const capPodsAt = (pods: number | undefined) => {
+      if (pods === undefined || state.maxPods === pods) return;
+      state.maxPods = pods;
+      log.info({ maxPods: pods }, "the pool grows up to the Node's pod capacity");
+      parts.pool?.nudge();
+    };
+    capPodsAt(node?.capacityPods);
     const tags = {
       clusterName: s.clusterName ?? "",
       nodeName: s.nodeName ?? "",
@@ -257,6 +303,7 @@ export class Daemon {
         addRule: (r) => ns.rtnl.addRule(r),
         deleteRule: (r) => ns.rtnl.deleteRule(r),
       },
+      ...(podRuleDestinations === undefined ? {} : { podRuleDestinations }),
       ec2,
       observe: () => observe(imds, ec2, identity.instanceId, now()),
       sweep: async () => {
@@ -315,6 +362,7 @@ export class Daemon {
       log: log.child({ component: "api" }),
       now,
       maxAddWaitMs: s.addWaitMs,
+      ...(podRuleDestinations === undefined ? {} : { eniTableDestinations: podRuleDestinations }),
     });
     // The DEL path, for callers inside ipamd (gone-pod sweep, Kubernetes reconciler).
     const releaseAsDel = async (a: Assignment) => {
@@ -324,7 +372,7 @@ export class Daemon {
         key: a.key,
         netns: "",
         pod: a.pod,
-        link: { mtu: s.mtu, vethPrefix: s.vethPrefix },
+        link: { mtu: s.podMtu, vethPrefix: s.vethPrefix },
       });
       if (!res.ok) throw new Error(`release of ${a.ip}: ${res.error.msg}`);
     };
@@ -349,37 +397,27 @@ export class Daemon {
     void pool.kick(false);
     pool.start();
 
-    const metricsEp = await startMetricsServer(this.metrics, s.metricsAddress, log);
-    parts.http.push(metricsEp);
-    const introEp = await startIntrospection(
-      {
-        enis: () => ds.enis().map((e) => ({ ...e, ...ds.ipsOf(e.id) })),
-        assignments: () => ds.assignments(),
-        settings: () => s,
-        limits: () => ({ ...limits, maxPodAddresses: maxPodAddresses(state), maxPods: podsMax }),
-        status: () => ({
-          ...this.readiness(),
-          counts: ds.counts(now()),
-          lastPlan: pool.lastPlan,
-          lastReconcileOkMs: pool.lastSuccessMs,
-        }),
-      },
-      s.introspectionAddress,
-      log,
-    );
-    parts.http.push(introEp);
+    const metricsEp = s.disableMetrics
+      ? undefined
+      : await startMetricsServer(this.metrics, s.metricsAddress, log);
+    if (metricsEp !== undefined) parts.http.push(metricsEp);
+    late.limits = () => ({ ...limits, maxPodAddresses: maxPodAddresses(state), maxPods: podsMax });
+    late.status = () => ({ lastPlan: pool.lastPlan, lastReconcileOkMs: pool.lastSuccessMs });
 
-    const cleaner = new LeakedEniCleaner({
-      ec2,
-      clusterName: s.clusterName ?? "",
-      delayMs: s.leakedEniDelayMs,
-      intervalMs: s.leakedEniDelayMs,
-      log: log.child({ component: "cleanup" }),
-      now,
-      onDeleted: () => this.metrics.leakedEniDeleted(),
-    });
-    cleaner.start();
-    parts.cleaner = cleaner;
+    // DISABLE_LEAKED_ENI_CLEANUP, or DISABLE_NETWORK_RESOURCE_PROVISIONING (as the AWS VPC CNI): off.
+    if (s.leakedEniCleanup) {
+      const cleaner = new LeakedEniCleaner({
+        ec2,
+        clusterName: s.clusterName ?? "",
+        delayMs: s.leakedEniDelayMs,
+        intervalMs: s.leakedEniDelayMs,
+        log: log.child({ component: "cleanup" }),
+        now,
+        onDeleted: () => this.metrics.leakedEniDeleted(),
+      });
+      cleaner.start();
+      parts.cleaner = cleaner;
+    }
 
     const gone = new GonePodSweeper({
       ds,
@@ -416,11 +454,11 @@ export class Daemon {
       identity,
       limits,
       recovery,
-      metricsAddress: metricsEp.address,
+      metricsAddress: metricsEp?.address,
       introspectionAddress: introEp.address,
     };
     log.info(
-      { socket: s.socketPath, metrics: metricsEp.address, introspection: introEp.address },
+      { socket: s.socketPath, metrics: metricsEp?.address ?? "off", introspection: introEp.address },
       "ipamd ready",
     );
     return this.info;

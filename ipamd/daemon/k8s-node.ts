@@ -60,6 +60,8 @@ export interface KubeNodeDeps {
   registry: Registry;
   log: Logger;
   now?: () => number;
+  /** Called with the Node once it has been read (its capacity caps the pool). */
+  onNode?: (node: NodeInfo) => void;
 }
 
 export class KubeNode {
@@ -191,6 +193,7 @@ export class KubeNode {
       }
     }
     if (node === undefined || this.#stopped) return;
+    this.#d.onNode?.(node);
     const common = { nodeName: node.name, nodeUid: node.uid, now: this.#now };
     this.#publisher = new StatusPublisher(this.#d.clients.custom, {
       ...common,

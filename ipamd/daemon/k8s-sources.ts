@@ -49,7 +49,8 @@ export function kubeSources(d: KubeSourceDeps): KubeSources {
         counts,
         maxEnis: Math.min(d.limits.maxEnis, s.maxEni ?? Number.POSITIVE_INFINITY),
         maxAddresses: maxPodAddresses(state),
-        prefixDelegation: s.prefixDelegation,
+        // The effective mode: prefix delegation falls back on instances without it (planner/effective.ts).
+        prefixDelegation: state.settings.prefixDelegation,
         maxPods: d.maxPods,
         subnets: subnetUsage(enis, state.subnet.id, (id) => d.subnetFree.get(id)),
         exhausted: exhaustion({

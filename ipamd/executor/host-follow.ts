@@ -14,6 +14,8 @@ export interface HostFollowDeps {
   host: EniHost;
   /** The node's rules; without them moved pods are only logged. */
   hostRules?: Pick<Rtnl, "rules" | "addRule" | "deleteRule">;
+  /** A pod from-rule ipamd adds names these destinations (SNAT on the node: api/pod-spec.ts); undefined: any. */
+  podRuleDestinations?: readonly string[];
   log: Logger;
 }
 
@@ -64,7 +66,7 @@ async function repointMoved(d: HostFollowDeps, moved: ReconcileReport["moved"]):
       moved.map((m) => ({ ip: m.ip, eniId: m.to })),
       (id) => ds.eni(id),
     );
-    const fixes = await syncPodRules(hostRules, want);
+    const fixes = await syncPodRules(hostRules, want, d.podRuleDestinations);
     log.warn(
       { moved: pods, rulesRemoved: fixes.remove, rulesAdded: fixes.add },
       "pod addresses moved to another ENI: their rules follow",

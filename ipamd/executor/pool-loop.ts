@@ -62,6 +62,8 @@ export interface PoolLoopDeps {
   host: EniHost;
   /** The node's rules: a pod's from-rule follows its address when EC2 moved it to another ENI. */
   hostRules?: Pick<Rtnl, "rules" | "addRule" | "deleteRule">;
+  /** A pod from-rule ipamd adds names these destinations (SNAT on the node: api/pod-spec.ts); undefined: any. */
+  podRuleDestinations?: readonly string[];
   ec2: Pick<Ec2Api, "describeSubnets">;
   observe: () => Promise<Observation>;
   /** Extra housekeeping at each resync (recovered placeholders whose pod is gone). */

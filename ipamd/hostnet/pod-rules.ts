@@ -17,11 +17,14 @@ export interface PodRuleFixes {
  * Pure. `want`: pod address -> the table its from-rule must name, undefined
  * for none (primary ENI). Only rules at the pod priority whose source is one
  * of those addresses are touched; one with another table is replaced (its
- * destination, if any, kept); an address with no rule at all gets one.
+ * destination, if any, kept); an address with no rule at all gets one per
+ * `destinations` CIDR (SNAT on the node: pod-spec.ts), or one for any
+ * destination when that is undefined.
  */
 export function podRuleFixes(
   rules: readonly RuleInfo[],
   want: ReadonlyMap<string, number | undefined>,
+  destinations?: readonly string[],
 ): PodRuleFixes {
   const fixes: PodRuleFixes = { remove: [], add: [] };
   const ruled = new Set<string>();
@@ -36,9 +39,16 @@ export function podRuleFixes(
     fixes.remove.push({ priority: FROM_POD_RULE_PRIORITY, table: r.table, src: r.src, ...dst });
     if (table !== undefined) fixes.add.push({ priority: FROM_POD_RULE_PRIORITY, table, src: r.src, ...dst });
   }
+  const dsts = destinations !== undefined && destinations.length > 0 ? destinations : [undefined];
   for (const [ip, table] of want) {
-    if (table !== undefined && !ruled.has(ip))
-      fixes.add.push({ priority: FROM_POD_RULE_PRIORITY, table, src: `${ip}/32` });
+    if (table === undefined || ruled.has(ip)) continue;
+    for (const dst of dsts)
+      fixes.add.push({
+        priority: FROM_POD_RULE_PRIORITY,
+        table,
+        src: `${ip}/32`,
+        ...(dst === undefined ? {} : { dst }),
+      });
   }
   return fixes;
 }
@@ -51,9 +61,10 @@ export function podRuleFixes(
 export async function syncPodRules(
   rtnl: Pick<Rtnl, "rules" | "addRule" | "deleteRule">,
   want: ReadonlyMap<string, number | undefined>,
+  destinations?: readonly string[],
 ): Promise<PodRuleFixes> {
   if (want.size === 0) return { remove: [], add: [] };
-  const fixes = podRuleFixes(await rtnl.rules(), want);
+  const fixes = podRuleFixes(await rtnl.rules(), want, destinations);
   for (const r of fixes.remove) await rtnl.deleteRule(r);
   for (const r of fixes.add) await rtnl.addRule(r);
   return fixes;

@@ -39,6 +39,19 @@ export interface NodeInfo {
   annotations: Record<string, string>;
   /** From node.kubernetes.io/instance-type; undefined when the label is missing (ask IMDS instead). */
   instanceType: string | undefined;
+  /**
+   * status.capacity.pods: kubelet's max pods. The pool stops growing there
+   * (as the AWS VPC CNI): more addresses could never be used. Undefined when
+   * the Node does not say (yet), or says something that is not a count.
+   */
+  capacityPods?: number;
+}
+
+/** A pod-count quantity as kubelet writes it ("110"); anything else is no answer. */
+export function parsePodCapacity(q: string | undefined): number | undefined {
+  if (q === undefined || !/^[0-9]{1,6}$/.test(q)) return undefined;
+  const n = Number(q);
+  return n > 0 ? n : undefined;
 }
 
 export interface EniConfigSelection {
@@ -76,8 +89,12 @@ export async function readNodeInfo(core: CoreApi, nodeName: string): Promise<Nod
     labels,
     annotations: node.metadata?.annotations ?? {},
     instanceType: labels[INSTANCE_TYPE_LABEL] ?? labels[LEGACY_INSTANCE_TYPE_LABEL],
+    ...optional("capacityPods", parsePodCapacity(node.status?.capacity?.["pods"])),
   };
 }
+
+const optional = <K extends string, V>(k: K, v: V | undefined) =>
+  (v === undefined ? {} : { [k]: v }) as Partial<Record<K, V>>;
 
 /** Pure: which ENIConfig this node asks for. */
 export function selectEniConfig(node: NodeInfo, s: EniConfigSelectionSettings = {}): EniConfigSelection {

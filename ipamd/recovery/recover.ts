@@ -36,6 +36,8 @@ export interface RecoveryDeps {
    * down are removed; pods' from-rules are pointed at their address's ENI now.
    */
   hostRules?: Pick<Rtnl, "rules" | "addRule" | "deleteRule">;
+  /** A pod from-rule ipamd adds names these destinations (SNAT on the node: api/pod-spec.ts); undefined: any. */
+  podRuleDestinations?: readonly string[];
   /** In-use pod addresses found on the host (routes to pod veths); used when the checkpoint is lost. */
   scanHostPods: () => Promise<HostPod[]>;
   instanceId: string;
@@ -177,6 +179,7 @@ export async function recover(d: RecoveryDeps): Promise<RecoveryReport> {
       const fixes = await syncPodRules(
         d.hostRules,
         podRuleTables(ds.assignments(), (id) => ds.eni(id)),
+        d.podRuleDestinations,
       );
       if (fixes.remove.length + fixes.add.length > 0)
         log.warn({ removed: fixes.remove, added: fixes.add }, "pod rules pointed at their addresses' ENIs");

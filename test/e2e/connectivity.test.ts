@@ -104,10 +104,13 @@ describe.skipIf(!e2eReady)("e2e: connectivity without encapsulation", () => {
     expect(behind).toBeDefined();
     const eni = secondary.find((e) => e.ips.includes(behind!.ip))!;
     expect(eni.deviceIndex).toBeGreaterThanOrEqual(1);
-    // The node has a rule sending the pod's traffic to the ENI's table.
+    // The node has a rule sending the pod's traffic to the ENI's table (towards
+    // the VPC: with SNAT on the node, the default, the rest leaves by the primary ENI).
     const rules = await cluster.exec(node, ["ip", "rule", "show"]);
     expect(rules.stdout).toMatch(
-      new RegExp(`from ${behind!.ip.replaceAll(".", "\\.")}( |/32 )lookup ${eni.deviceIndex + 1}\\b`),
+      new RegExp(
+        `from ${behind!.ip.replaceAll(".", "\\.")}( |/32 )to 10\\.0\\.0\\.0/16 lookup ${eni.deviceIndex + 1}\\b`,
+      ),
     );
     const viaOwner = await countOnWire(cluster, { eniId: eni.id, saddr: behind!.ip, daddr: b.ip }, () =>
       cluster.ping(behind!, b.ip, 4),

@@ -66,6 +66,7 @@ describe.skipIf(!e2eReady)("e2e: SNAT of pod traffic leaving the VPC", () => {
           env: { AWS_VPC_K8S_CNI_EXCLUDE_SNAT_CIDRS: INTERNET_CIDR },
         },
         { name: "retry", instanceType: "t3.medium", subnet: 1 },
+        { name: "second", instanceType: "t3.medium", subnet: 1 },
       ],
       timeScale: 0.05,
       // Pool settings only (SNAT settings stay the defaults): a small warm pool
@@ -75,7 +76,7 @@ describe.skipIf(!e2eReady)("e2e: SNAT of pod traffic leaving the VPC", () => {
       startIpamd: false,
     });
     inet = cluster.internet.address;
-    await Promise.all(["snat", "external", "exclude"].map((n) => cluster.startIpamd(n)));
+    await Promise.all(["snat", "external", "exclude", "second"].map((n) => cluster.startIpamd(n)));
     for (const n of ["snat", "external", "exclude"])
       pods[n] = await cluster.addPod(n, { namespace: "snat", name: `p-${n}` });
   });
@@ -188,6 +189,34 @@ describe.skipIf(!e2eReady)("e2e: SNAT of pod traffic leaving the VPC", () => {
     expect(seen).toBe(2);
   });
 
+  it("a pod on a secondary ENI: its ENI's table only towards the VPC, so the internet sees the node's IP", async () => {
+    // A t3.medium's primary ENI holds 5 pod addresses: the sixth pod's is on a secondary ENI.
+    const ps: Pod[] = [];
+    for (let i = 0; i < 6; i++)
+      ps.push(await cluster.addPod("second", { namespace: "snat", name: `s-${i}` }));
+    let p: Pod | undefined;
+    for (const x of ps) if (!(await eniOf(x)).primary) p = x;
+    expect(p, "a pod on a secondary ENI").toBeDefined();
+    const eni = await eniOf(p!);
+    // As the AWS VPC CNI with SNAT on the node: "from <pod> to <VPC CIDR> lookup <ENI table>" only.
+    const rules = (await cluster.exec("second", ["ip", "rule", "show", "from", `${p!.ip}/32`])).stdout;
+    expect(rules).toMatch(
+      new RegExp(`from ${p!.ip.replaceAll(".", "\\.")} to 10\\.0\\.0\\.0/16 lookup \\d+`),
+    );
+    expect(rules).not.toMatch(new RegExp(`from ${p!.ip.replaceAll(".", "\\.")} lookup`));
+    const node = cluster.node("second");
+    const seen = await countAtInternet(cluster, node.privateIp, async () => {
+      expect(await cluster.ping(p!, inet, 2)).toBe(0);
+    });
+    expect(seen).toBe(2);
+    // Inside the VPC it keeps its own address and leaves through its own ENI (the VPC checks both).
+    const to = pods.snat!.ip;
+    const own = await countOnWire(cluster, { eniId: eni.id, saddr: p!.ip, daddr: to }, async () => {
+      expect(await cluster.ping(p!, to, 2)).toBe(0);
+    });
+    expect(own).toBeGreaterThanOrEqual(2);
+  });
+
   it("node setup failing (no iptables): not ready with the reason, logged, retried until it works", async () => {
     const node = cluster.node("retry");
     // ipamd starts with no iptables tools on its PATH; the test puts them there later.
@@ -204,6 +233,23 @@ describe.skipIf(!e2eReady)("e2e: SNAT of pod traffic leaving the VPC", () => {
       s = await status("retry").catch(() => undefined);
     }
     expect(s?.ready).toBe(false);
+    // Alive but not ready: the liveness probe's /livez passes, the readiness
+    // probe's /healthz does not (deploy/base/daemonset.yaml), so kubelet does
+    // not restart an ipamd that is working and says why it waits.
+    const probe = async (path: string) =>
+      (
+        await cluster.exec(node, [
+          "curl",
+          "-s",
+          "-o",
+          "/dev/null",
+          "-w",
+          "%{http_code}",
+          `http://${node.introspectionAddress}${path}`,
+        ])
+      ).stdout;
+    expect(await probe("/livez")).toBe("200");
+    expect(await probe("/healthz")).toBe("503");
     expect(s?.reason).toMatch(
       /^node network setup \(ip_forward, rp_filter, SNAT\) failed, retrying: iptables-save: spawn iptables-save ENOENT/,
     );
@@ -222,6 +268,7 @@ describe.skipIf(!e2eReady)("e2e: SNAT of pod traffic leaving the VPC", () => {
     while (!(await status("retry")).ready && Date.now() - t0 < 15_000)
       await new Promise((r) => setTimeout(r, 100));
     expect((await status("retry")).ready).toBe(true);
+    expect(await probe("/healthz")).toBe("200");
     expect(await natRules("retry")).toHaveLength(4);
     expect(readFileSync(node.logFile, "utf8")).toMatch(/node network set up \(ip_forward, rp_filter, SNAT\)/);
   });

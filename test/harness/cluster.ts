@@ -39,6 +39,8 @@ export interface NodeSpec {
   prefixDelegation?: boolean;
   /** Extra ipamd environment for this node (wins over the cluster's). */
   env?: Record<string, string>;
+  /** With Kubernetes: the Node's status.capacity.pods (kubelet's max pods); default unset. */
+  maxPods?: number;
 }
 
 export interface ClusterOptions {
@@ -239,6 +241,7 @@ export async function createCluster(opts: ClusterOptions): Promise<Cluster> {
           instanceType: spec.instanceType,
           zone,
           stateDir,
+          ...(spec.maxPods === undefined ? {} : { maxPods: spec.maxPods }),
         });
       }
       // Kubernetes only when asked: never inherit the caller's API access.

@@ -88,13 +88,19 @@ export async function startKube(tmpDir: string): Promise<ClusterKube & { close()
 /** The Node object of one node (labels as EKS sets them) and the kubeconfig its ipamd reads. */
 export function addKubeNode(
   kube: ClusterKube,
-  node: { name: string; instanceType: string; zone: string; stateDir: string },
+  node: { name: string; instanceType: string; zone: string; stateDir: string; maxPods?: number },
 ): string {
-  createNode(kube.api, node.name, {
-    "node.kubernetes.io/instance-type": node.instanceType,
-    "topology.kubernetes.io/zone": node.zone,
-    "kubernetes.io/hostname": node.name,
-  });
+  createNode(
+    kube.api,
+    node.name,
+    {
+      "node.kubernetes.io/instance-type": node.instanceType,
+      "topology.kubernetes.io/zone": node.zone,
+      "kubernetes.io/hostname": node.name,
+    },
+    {},
+    node.maxPods,
+  );
   const path = join(node.stateDir, "kubeconfig");
   writeKubeconfig(kube.api, IPAMD_USER, path);
   return path;

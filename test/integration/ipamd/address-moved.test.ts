@@ -1,7 +1,7 @@
 // A pod's address that EC2 moves to another ENI of the node behind ipamd's
 // back (someone's AssignPrivateIpAddresses with AllowReassignment; here an
 // unassign + an explicit assign): reconcile moves the pod's assignment, and
-// the pod's from-rule (`from <pod IP> lookup <table>`) must follow, or the
+// the pod's from-rule (`from <pod IP> to <VPC CIDR> lookup <table>`) must follow, or the
 // pod's replies leave through an ENI that no longer owns the address and the
 // VPC drops them. Both while ipamd runs (the periodic resync) and across a
 // restart (recovery).
@@ -34,7 +34,8 @@ describe.skipIf(!canUseNetns)("pod address moved to another ENI behind ipamd's b
       .enis.filter((e) => e.attachment?.instanceId === instanceId() && e.attachment.deviceIndex > 0)
       .sort((x, y) => x.attachment!.deviceIndex - y.attachment!.deviceIndex);
   const tableOf = (e: { attachment?: { deviceIndex: number } }) => e.attachment!.deviceIndex + 1;
-  const ruleFor = (ip: string, table: number) => `from ${ip} lookup ${table}`;
+  // SNAT on the node (the default): the ENI's table only towards the VPC (10.0.0.0/16).
+  const ruleFor = (ip: string, table: number) => `from ${ip} to 10.0.0.0/16 lookup ${table}`;
   /**
    * The pod pings its subnet's gateway (the VPC router). The emulator drops
    * what an ENI sends from an address it does not own (EC2's source/destination

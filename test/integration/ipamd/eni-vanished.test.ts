@@ -81,7 +81,8 @@ describe.skipIf(!canUseNetns)("ENI detached behind ipamd's back", () => {
     expect(pod, "a pod on a secondary ENI").toBeDefined();
     const eni = (await onSecondary(pod!.ip))!;
     expect(await rules()).toContain(`to ${pod!.ip} lookup main`);
-    expect(await rules()).toContain(`from ${pod!.ip} lookup ${eni.deviceIndex + 1}`);
+    // SNAT on the node (the default): the ENI's table only towards the VPC (10.0.0.0/16).
+    expect(await rules()).toContain(`from ${pod!.ip} to 10.0.0.0/16 lookup ${eni.deviceIndex + 1}`);
 
     await c.killIpamd("a", "SIGKILL");
     const attachmentId = c.emulator.admin.state().enis.find((e) => e.id === eni.id)?.attachment?.attachmentId;

@@ -13,11 +13,14 @@ export function createNode(
   name: string,
   labels: Record<string, string> = {},
   annotations: Record<string, string> = {},
+  /** status.capacity.pods as kubelet reports it (its --max-pods); unset when undefined. */
+  capacityPods?: number,
 ): JsonObject {
   return api.createObject("", "v1", "nodes", {
     metadata: { name, labels, annotations },
     spec: { providerID: `aws:///us-west-2a/i-${name}` },
     status: {
+      ...(capacityPods === undefined ? {} : { capacity: { pods: String(capacityPods) } }),
       conditions: [
         { type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status" },
       ],

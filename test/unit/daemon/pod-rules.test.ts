@@ -1,10 +1,10 @@
 // podRuleFixes / podRuleTables: a pod's from-rule follows its address to the
 // ENI that owns it now (ipamd/hostnet/pod-rules.ts, ipamd/api/pod-spec.ts).
 import { describe, expect, it } from "vitest";
-import { podRuleTables } from "../../../ipamd/api/pod-spec.ts";
+import { podRuleTables, podSpec } from "../../../ipamd/api/pod-spec.ts";
 import { podRuleFixes } from "../../../ipamd/hostnet/pod-rules.ts";
 import type { RuleInfo, RuleSpec } from "../../../ipamd/hostnet/rtnl.ts";
-import { FROM_POD_RULE_PRIORITY } from "../../../ipamd/hostnet/spec.ts";
+import { FROM_POD_RULE_PRIORITY, fromRules } from "../../../ipamd/hostnet/spec.ts";
 
 const P = FROM_POD_RULE_PRIORITY;
 const rule = (src: string | undefined, table: number, o: Partial<RuleInfo> = {}): RuleInfo => ({
@@ -26,9 +26,18 @@ describe("podRuleFixes", () => {
     name: string;
     rules: RuleInfo[];
     want: [string, number | undefined][];
+    destinations?: string[];
     remove: RuleSpec[];
     add: RuleSpec[];
   }[] = [
+    {
+      name: "SNAT on the node: an address with no rule gets one per VPC (or excluded) CIDR",
+      rules: [],
+      want: [["10.0.1.5", 3]],
+      destinations: ["10.0.0.0/16", "100.64.0.0/16"],
+      remove: [],
+      add: [spec("10.0.1.5/32", 3, "10.0.0.0/16"), spec("10.0.1.5/32", 3, "100.64.0.0/16")],
+    },
     {
       name: "rule already names the right table: nothing",
       rules: [rule("10.0.1.5/32", 3)],
@@ -89,7 +98,10 @@ describe("podRuleFixes", () => {
   ];
   for (const c of cases)
     it(c.name, () =>
-      expect(podRuleFixes(c.rules, new Map(c.want))).toEqual({ remove: c.remove, add: c.add }),
+      expect(podRuleFixes(c.rules, new Map(c.want), c.destinations)).toEqual({
+        remove: c.remove,
+        add: c.add,
+      }),
     );
 });
 
@@ -111,5 +123,25 @@ describe("podRuleTables", () => {
       ["10.0.1.5", 3],
       ["10.0.1.6", undefined],
     ]);
+  });
+});
+
+describe("podSpec's from-rule destinations", () => {
+  const a = {
+    ip: "10.0.1.5",
+    netns: "/n",
+    hostVeth: "eni0",
+    key: { network: "n", containerId: "c", ifName: "eth0" },
+  };
+  it("SNAT on the node: a secondary ENI's pod uses its table towards the given CIDRs only", () => {
+    const s = podSpec(a, { primary: false, deviceIndex: 2 }, 9001, ["10.0.0.0/16"]);
+    expect(s).toMatchObject({ eniTable: 3, eniTableDestinations: ["10.0.0.0/16"] });
+    expect(fromRules(s).map((r) => r.dst)).toEqual(["10.0.0.0/16"]);
+  });
+  it("external SNAT (no destinations): one rule for every destination; primary ENI: none", () => {
+    expect(fromRules(podSpec(a, { primary: false, deviceIndex: 2 }, 9001)).map((r) => r.dst)).toEqual([
+      undefined,
+    ]);
+    expect(fromRules(podSpec(a, { primary: true, deviceIndex: 0 }, 9001, ["10.0.0.0/16"]))).toEqual([]);
   });
 });

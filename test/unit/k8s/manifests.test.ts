@@ -110,8 +110,8 @@ describe("deploy/ manifests", () => {
       tolerations: { operator: string }[];
       serviceAccountName: string;
       containers: {
-        livenessProbe: { httpGet: { host: string; port: number } };
-        readinessProbe: { httpGet: { host: string; port: number } };
+        livenessProbe: { httpGet: { host: string; port: number; path: string } };
+        readinessProbe: { httpGet: { host: string; port: number; path: string } };
         volumeMounts: { mountPath: string; mountPropagation?: string }[];
       }[];
     };
@@ -123,6 +123,8 @@ describe("deploy/ manifests", () => {
     expect(pod.serviceAccountName).toBe("vpc-cni");
     const c = pod.containers[0]!;
     // Its privileges are tested by what ipamd does with them: test/integration/deploy/daemonset-privileges.
+    // Liveness is not readiness: an ipamd waiting (ENIConfig, node set-up) is alive (test/e2e/snat.test.ts).
+    expect([c.livenessProbe.httpGet.path, c.readinessProbe.httpGet.path]).toEqual(["/livez", "/healthz"]);
     for (const p of [c.livenessProbe, c.readinessProbe])
       expect(p.httpGet).toMatchObject({ host: "127.0.0.1", port: 61679 });
     const mounts = Object.fromEntries(c.volumeMounts.map((m) => [m.mountPath, m.mountPropagation ?? ""]));

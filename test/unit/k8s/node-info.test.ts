@@ -5,6 +5,7 @@ import {
   type EniConfigSelectionSettings,
   type NodeInfo,
   parseEniConfigSpec,
+  parsePodCapacity,
   resolveEniConfig,
   selectEniConfig,
 } from "../../../ipamd/k8s/node-info.ts";
@@ -159,5 +160,20 @@ describe("parseEniConfigSpec", () => {
     expect(() =>
       parseEniConfigSpec("zz", { spec: { subnet: "subnet-1", securityGroups: ["default"] } }),
     ).toThrow(EniConfigInvalidError);
+  });
+});
+
+describe("parsePodCapacity (the Node's status.capacity.pods)", () => {
+  it.each([
+    ["110", 110],
+    ["4", 4],
+    ["0", undefined],
+    ["", undefined],
+    [undefined, undefined],
+    ["1k", undefined],
+    ["-3", undefined],
+    ["110m", undefined],
+  ])("%j -> %j", (q, want) => {
+    expect(parsePodCapacity(q)).toBe(want);
   });
 });
