@@ -11,16 +11,10 @@ import {
 import { addressesOf } from "../../../ipamd/executor/pool-loop.ts";
 import type { PoolSettings } from "../../../ipamd/planner/types.ts";
 import { settings as plannerSettings } from "../ipamd/planner-helpers.ts";
+import { M5_LARGE } from "./pool-loop-fixture.ts";
 
 const settings: PoolSettings = plannerSettings();
-const limits = {
-  instanceType: "m5.large",
-  maxEnis: 3,
-  ipv4PerEni: 10,
-  prefixDelegation: true,
-  hypervisor: "nitro" as const,
-  bareMetal: false,
-};
+const limits = M5_LARGE;
 
 function eni(id: string, deviceIndex: number, ips: string[]): ObservedEni {
   return {

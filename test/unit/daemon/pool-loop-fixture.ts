@@ -14,14 +14,19 @@ import { IpamdMetrics } from "../../../ipamd/metrics/metrics.ts";
 
 export const NOW = 1_000_000;
 
-/** `executor` needs only `apply` (and `settleLater` when the loop defers work). */
-export function testPoolLoop(
-  ds: Datastore,
-  limits: InstanceLimits,
-  executor: Partial<Executor>,
-  extra: Pick<PoolLoopDeps, "scheduledDemand"> = {},
-): PoolLoop {
-  const state: PoolState = {
+/** m5.large: 3 ENIs x 10 addresses (9 for pods). */
+export const M5_LARGE: InstanceLimits = {
+  instanceType: "m5.large",
+  maxEnis: 3,
+  ipv4PerEni: 10,
+  prefixDelegation: true,
+  hypervisor: "nitro",
+  bareMetal: false,
+};
+
+/** The pool state a default ipamd starts with (WARM_ENI_TARGET=1) on `limits`. */
+export function defaultPoolState(limits: InstanceLimits): PoolState {
+  return {
     settings: toPoolSettings(parseSettings({})),
     limits,
     subnet: { id: "subnet-a", securityGroupIds: ["sg-1"] },
@@ -29,6 +34,35 @@ export function testPoolLoop(
     pendingDemand: 0,
     lastScaleDownMs: 0,
   };
+}
+
+/** Gives `count` pods (containers c0, c1, ...) an address each; throws if one finds none. */
+export function assignPods(ds: Datastore, count: number): void {
+  for (let n = 0; n < count; n++) {
+    const r = ds.assign(
+      {
+        key: { network: "vpc", containerId: `c${n}`, ifName: "eth0" },
+        pod: { namespace: "default", name: `p${n}` },
+        netns: `/var/run/netns/p${n}`,
+        hostVeth: `eni${n}`,
+      },
+      NOW,
+    );
+    if (!r.ok) throw new Error("setup: assign failed");
+  }
+}
+
+/**
+ * `executor` needs only `apply` (and `settleLater` when the loop defers work).
+ * `extra` replaces any other dependency (a resync's `observe`, `host`, the `state`).
+ */
+export function testPoolLoop(
+  ds: Datastore,
+  limits: InstanceLimits,
+  executor: Partial<Executor>,
+  extra: Partial<PoolLoopDeps> = {},
+): PoolLoop {
+  const state = defaultPoolState(limits);
   return new PoolLoop({
     ds,
     executor: { settleLater: async () => undefined, ...executor } as unknown as Executor,

@@ -5,28 +5,15 @@
 import { describe, expect, it } from "vitest";
 import type { NetworkInterface } from "../../../cloud/ec2/types.ts";
 import type { ImdsEni } from "../../../cloud/imds/types.ts";
-import { parseSettings, toPoolSettings } from "../../../ipamd/config/settings.ts";
 import { Datastore } from "../../../ipamd/datastore/datastore.ts";
 import { reconcile } from "../../../ipamd/datastore/reconcile.ts";
 import type { EniHost } from "../../../ipamd/executor/eni-host.ts";
-import type { Executor } from "../../../ipamd/executor/executor.ts";
-import type { PoolState } from "../../../ipamd/executor/input.ts";
-import { PoolLoop } from "../../../ipamd/executor/pool-loop.ts";
-import { silentLogger } from "../../../ipamd/log.ts";
-import { IpamdMetrics } from "../../../ipamd/metrics/metrics.ts";
 import type { PlanAction } from "../../../ipamd/planner/types.ts";
 import { combineViews, type Observation, TAG_NO_MANAGE } from "../../../ipamd/recovery/observe.ts";
+import { assignPods, defaultPoolState, M5_LARGE, NOW, testPoolLoop } from "./pool-loop-fixture.ts";
 
-const NOW = 1_000_000;
 // m5.large: 3 ENIs x 10 addresses (9 for pods).
-const LIMITS = {
-  instanceType: "m5.large",
-  maxEnis: 3,
-  ipv4PerEni: 10,
-  prefixDelegation: true,
-  hypervisor: "nitro" as const,
-  bareMetal: false,
-};
+const LIMITS = M5_LARGE;
 
 function imds(id: string, dev: number, ips: string[]): ImdsEni {
   return {
@@ -71,48 +58,25 @@ const EC2 = [ec2("eni-0", primaryIps), ec2("eni-u", unmanagedIps, { [TAG_NO_MANA
 function setup(views: (() => Observation)[]) {
   const ds = new Datastore({ cooldownMs: 30_000 });
   reconcile(ds, combineViews(IMDS, EC2, 0).pool);
-  for (let n = 0; n < 9; n++) {
-    const r = ds.assign(
-      {
-        key: { network: "vpc", containerId: `c${n}`, ifName: "eth0" },
-        pod: { namespace: "default", name: `p${n}` },
-        netns: `/var/run/netns/p${n}`,
-        hostVeth: `eni${n}`,
-      },
-      NOW,
-    );
-    if (!r.ok) throw new Error("setup: assign failed");
-  }
-  const state: PoolState = {
-    settings: toPoolSettings(parseSettings({})),
-    limits: LIMITS,
-    subnet: { id: "subnet-a", securityGroupIds: ["sg-1"] },
-    podsOnPrimaryEni: true,
-    pendingDemand: 0,
-    lastScaleDownMs: 0,
-  };
+  assignPods(ds, 9);
+  const state = defaultPoolState(LIMITS);
   const applied: PlanAction[] = [];
   let n = 0;
-  const loop = new PoolLoop({
+  const loop = testPoolLoop(
     ds,
-    executor: {
-      settleLater: async () => undefined,
+    LIMITS,
+    {
       apply: async (a: PlanAction) => {
         applied.push(a);
         throw new Error("test: EC2 not reached");
       },
-    } as unknown as Executor,
-    host: { setup: async () => undefined, teardown: async () => undefined } as unknown as EniHost,
-    ec2: { describeSubnets: async () => [] },
-    observe: async () => views[Math.min(n++, views.length - 1)]!(),
-    state,
-    provisioning: true,
-    instanceId: "i-0abc",
-    intervalMs: 60_000,
-    metrics: new IpamdMetrics(() => NOW),
-    log: silentLogger(),
-    now: () => NOW,
-  });
+    },
+    {
+      host: { setup: async () => undefined, teardown: async () => undefined } as unknown as EniHost,
+      observe: async () => views[Math.min(n++, views.length - 1)]!(),
+      state,
+    },
+  );
   return { ds, state, loop, applied };
 }
 

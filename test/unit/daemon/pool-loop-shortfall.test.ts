@@ -6,17 +6,10 @@ import { describe, expect, it } from "vitest";
 import { Datastore } from "../../../ipamd/datastore/datastore.ts";
 import type { Executor } from "../../../ipamd/executor/executor.ts";
 import type { PlanAction } from "../../../ipamd/planner/types.ts";
-import { NOW, testPoolLoop } from "./pool-loop-fixture.ts";
+import { assignPods, M5_LARGE, NOW, testPoolLoop } from "./pool-loop-fixture.ts";
 
 // m5.large: 3 ENIs x 10 addresses (9 for pods); WARM_ENI_TARGET=1 (the default).
-const LIMITS = {
-  instanceType: "m5.large",
-  maxEnis: 3,
-  ipv4PerEni: 10,
-  prefixDelegation: true,
-  hypervisor: "nitro" as const,
-  bareMetal: false,
-};
+const LIMITS = M5_LARGE;
 
 /** A node with `enis` ENIs, each holding 9 addresses, all given to pods. */
 function fullEnis(enis: number): Datastore {
@@ -38,18 +31,7 @@ function fullEnis(enis: number): Datastore {
       Array.from({ length: 9 }, (_, i) => `10.0.${d}.${10 + i}`),
     );
   }
-  for (let n = 0; n < enis * 9; n++) {
-    const r = ds.assign(
-      {
-        key: { network: "vpc", containerId: `c${n}`, ifName: "eth0" },
-        pod: { namespace: "default", name: `p${n}` },
-        netns: `/var/run/netns/p${n}`,
-        hostVeth: `eni${n}`,
-      },
-      NOW,
-    );
-    if (!r.ok) throw new Error("setup: assign failed");
-  }
+  assignPods(ds, enis * 9);
   return ds;
 }
 

@@ -21,6 +21,16 @@ export function limitsOf(type: string): InstanceLimits {
   };
 }
 
+/** The create-eni action the planner emits in SUBNET with sg-1. */
+export const create = (deviceIndex: number, ipCount: number, prefixCount = 0): PlanAction => ({
+  kind: "create-eni",
+  subnetId: SUBNET,
+  securityGroupIds: ["sg-1"],
+  deviceIndex,
+  ipCount,
+  prefixCount,
+});
+
 export function settings(over: Partial<PoolSettings> = {}): PoolSettings {
   return {
     warmEniTarget: 1,

@@ -9,16 +9,7 @@ import { INSTANCE_TYPES } from "../../../cloud/limits/instance-types.ts";
 import { instanceLimits } from "../../../cloud/limits/limits.ts";
 import { effectivePoolSettings, exhaustionReason, plan } from "../../../ipamd/planner/plan.ts";
 import type { PlanAction, PlannerEni, PlannerInput, PoolSettings } from "../../../ipamd/planner/types.ts";
-import { apply, eni, input, limitsOf, SUBNET, settings } from "./planner-helpers.ts";
-
-const create = (deviceIndex: number, ipCount: number, prefixCount = 0): PlanAction => ({
-  kind: "create-eni",
-  subnetId: SUBNET,
-  securityGroupIds: ["sg-1"],
-  deviceIndex,
-  ipCount,
-  prefixCount,
-});
+import { apply, create, eni, input, limitsOf, settings } from "./planner-helpers.ts";
 
 interface Case {
   name: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { plan } from "../../../ipamd/planner/plan.ts";
 import type { PlanAction, PlannerEni, PoolSettings } from "../../../ipamd/planner/types.ts";
-import { eni, input, NOW, SUBNET, settings } from "./planner-helpers.ts";
+import { create, eni, input, NOW, settings } from "./planner-helpers.ts";
 
 interface Case {
   name: string;
@@ -12,15 +12,6 @@ interface Case {
   actions: PlanAction[];
   deficit: number;
 }
-
-const create = (deviceIndex: number, ipCount: number, prefixCount = 0): PlanAction => ({
-  kind: "create-eni",
-  subnetId: SUBNET,
-  securityGroupIds: ["sg-1"],
-  deviceIndex,
-  ipCount,
-  prefixCount,
-});
 
 // m5.large: 3 ENIs x 10 IPv4 (9 secondary slots); t3.medium: 3 x 6 (5 slots).
 const growth: Case[] = [
